@@ -1,0 +1,253 @@
+/* hakmem.h: the public interface of the hakmem allocator.
+
+   hakmem serves memory per allocation *site*. A site (hak_site_t) is a 32-bit
+   id: the top 3 bits name a subsystem (default, json, lang, mir, vm, user1..3),
+   the low 29 bits a site registered by name. Each subsystem of each thread has
+   its own heap, so a subsystem's blocks can be released in one call and the
+   allocator can say which site holds how much memory.
+
+   Conventions that hold for every function below unless it says otherwise:
+   - A function that returns a block returns NULL and sets errno to ENOMEM when
+     the OS refuses memory or the request cannot be represented (a size near
+     SIZE_MAX, a calloc product that overflows). It never aborts for that.
+   - A request of size 0 returns a unique, non-NULL minimal block that must be
+     freed like any other.
+   - Blocks are aligned to 16 bytes when their size is 16 or more, to 8 bytes
+     otherwise; hak_aligned_alloc_at gives stronger alignment.
+   - Freeing NULL is a no-op. Freeing a pointer that hakmem did not hand out
+     (a foreign pointer, an interior pointer, a corrupt value) is detected by
+     the ownership lookup, reported on stderr with the pointer, and ignored;
+     with HAKMEM_CHECK=1 it aborts instead. It is never treated as a block.
+   - Any thread may free any block; the site passed to a free should be the
+     one the block was allocated with (it only feeds the per-site profile).
+   - Every function is thread-safe. */
+#ifndef HAKMEM_H
+#define HAKMEM_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define HAKMEM_VERSION 100  // major*100 + minor
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// ----- Attributes -----
+#if defined(__GNUC__) || defined(__clang__)
+#define HAK_API __attribute__((visibility("default")))
+#define hak_attr_malloc __attribute__((malloc))
+#define hak_attr_alloc_size(n) __attribute__((alloc_size(n)))
+#define hak_attr_alloc_size2(n, m) __attribute__((alloc_size(n, m)))
+#define hak_attr_alloc_align(n) __attribute__((alloc_align(n)))
+#define hak_decl_nodiscard __attribute__((warn_unused_result))
+#else
+#define HAK_API
+#define hak_attr_malloc
+#define hak_attr_alloc_size(n)
+#define hak_attr_alloc_size2(n, m)
+#define hak_attr_alloc_align(n)
+#define hak_decl_nodiscard
+#endif
+
+// ----- Sites -----
+typedef uint32_t hak_site_t;
+
+typedef enum hak_subsys_e {
+  HAK_SUBSYS_DEFAULT = 0,  // malloc through libhakmem.so, and anything unnamed
+  HAK_SUBSYS_JSON = 1,     // runtime/json
+  HAK_SUBSYS_LANG = 2,     // runtime/lang: tokens, AST, diagnostics
+  HAK_SUBSYS_MIR = 3,      // runtime/mir: the IR of the function being compiled
+  HAK_SUBSYS_VM = 4,       // runtime/vm: objects, frames, bytecode
+  HAK_SUBSYS_USER1 = 5,    // free for programs
+  HAK_SUBSYS_USER2 = 6,
+  HAK_SUBSYS_USER3 = 7,
+  HAK_SUBSYS_COUNT = 8
+} hak_subsys_t;
+
+#define HAK_SITE_SUBSYS_SHIFT 29
+#define HAK_SITE_INDEX_MASK ((1u << HAK_SITE_SUBSYS_SHIFT) - 1)
+#define hak_site_subsys(s) ((hak_subsys_t)((uint32_t)(s) >> HAK_SITE_SUBSYS_SHIFT))
+#define hak_site_index(s) ((uint32_t)(s) & HAK_SITE_INDEX_MASK)
+// The anonymous site of a subsystem: site index == subsystem number, named
+// after the subsystem ("default", "json", ...). Always valid, never registered.
+#define HAK_SITE_ANON(sub) ((hak_site_t)(((uint32_t)(sub) << HAK_SITE_SUBSYS_SHIFT) | (uint32_t)(sub)))
+#define HAK_SITE_DEFAULT ((hak_site_t)0)
+
+// Registers a site named `name` (copied) in subsystem `sub` and returns its id.
+// The same (sub, name) always gives the same id; ids are never reused. Returns
+// HAK_SITE_ANON(sub) when `name` is NULL or the registry is full, and
+// HAK_SITE_DEFAULT when `sub` is out of range. Thread-safe.
+HAK_API hak_site_t hak_site_register(hak_subsys_t sub, const char* name);
+// The name a site was registered with; NULL for an id that was never returned.
+HAK_API const char* hak_site_name(hak_site_t site);
+// "default", "json", "lang", "mir", "vm", "user1".."user3"; NULL out of range.
+HAK_API const char* hak_subsys_name(hak_subsys_t sub);
+// The number of site indices in use (anonymous sites included).
+HAK_API uint32_t hak_site_count(void);
+
+// HAK_SITE(sub, "name"): a static site, registered at its first use; after that
+// it costs one load and one predicted branch. Usable as an expression.
+#define HAK_SITE(sub, name)                                                        \
+  (__extension__({                                                                 \
+    static hak_site_t hak_site_static_;                                            \
+    hak_site_t hak_site_v_ = __atomic_load_n(&hak_site_static_, __ATOMIC_RELAXED); \
+    if (__builtin_expect(hak_site_v_ == 0, 0)) {                                   \
+      hak_site_v_ = hak_site_register((sub), (name));                              \
+      __atomic_store_n(&hak_site_static_, hak_site_v_, __ATOMIC_RELAXED);          \
+    }                                                                              \
+    hak_site_v_;                                                                   \
+  }))
+
+// ----- Allocation -----
+// A block of at least `size` bytes from the calling thread's heap for the
+// site's subsystem.
+HAK_API hak_decl_nodiscard void* hak_alloc_at(size_t size, hak_site_t site) hak_attr_malloc hak_attr_alloc_size(1);
+// Zeroed n*size bytes; NULL + ENOMEM when n*size overflows.
+HAK_API hak_decl_nodiscard void* hak_calloc_at(size_t n, size_t size, hak_site_t site) hak_attr_malloc hak_attr_alloc_size2(1, 2);
+// Resizes p, keeping its first min(old, new) bytes. p == NULL: like
+// hak_alloc_at. size == 0: frees p and returns NULL. Stays in place when the
+// new size fits the block (and is at least half of it); otherwise moves the
+// block (whales grow with mremap). On failure returns NULL and p is untouched.
+// A foreign p is reported and NULL returned (errno EINVAL), p untouched.
+HAK_API hak_decl_nodiscard void* hak_realloc_at(void* p, size_t size, hak_site_t site) hak_attr_alloc_size(2);
+// A block aligned to `alignment`, which must be a power of two no larger than
+// HAK_ALIGN_MAX; otherwise NULL with errno EINVAL. `size` need not be a
+// multiple of `alignment`.
+#define HAK_ALIGN_MAX ((size_t)1 << 22)  // 4 MiB
+HAK_API hak_decl_nodiscard void* hak_aligned_alloc_at(size_t alignment, size_t size, hak_site_t site) hak_attr_malloc hak_attr_alloc_size(2) hak_attr_alloc_align(1);
+// Frees a block from any hak_*alloc_at function, from any thread.
+HAK_API void hak_free_at(void* p, hak_site_t site);
+// The bytes usable in block p (>= the size requested); 0 for NULL and for a
+// pointer that is not a live hakmem block.
+HAK_API size_t hak_usable_size(const void* p);
+// True when p is inside memory that hakmem manages (live block or not). Never
+// faults, whatever p is.
+HAK_API bool hak_owns(const void* p);
+
+// ----- Heaps -----
+// Releases every block the calling thread allocated from its heap for `sub`,
+// in time proportional to the heap's pages, and gives the pages back. Blocks
+// of that heap still held anywhere become invalid: freeing one afterwards is a
+// use-after-release (reported when its memory is no longer hakmem's, detected
+// by HAKMEM_CHECK=1, undefined otherwise). Frees of such blocks that other
+// threads made before the call are discarded. Returns the number of bytes of
+// pages released.
+HAK_API size_t hak_heap_release(hak_subsys_t sub);
+// Drains pending cross-thread frees of the calling thread and purges empty
+// pages; with force, purges now instead of after HAKMEM_PURGE_DELAY_MS and
+// returns cached segments and whales to the OS.
+HAK_API void hak_collect(bool force);
+
+// ----- Statistics -----
+// HAK_STATS_FIELDS(X): X(name, description) for every counter of hak_stats_t.
+#define HAK_STATS_FIELDS(X)                                                   \
+  X(alloc_count, "blocks allocated (all tiers)")                              \
+  X(free_count, "blocks freed (all tiers)")                                   \
+  X(tiny_alloc, "tiny blocks allocated (<= 1 KiB)")                           \
+  X(mid_alloc, "mid blocks allocated (<= 32 KiB)")                            \
+  X(large_alloc, "large blocks allocated (<= 1 MiB)")                         \
+  X(whale_alloc, "whale blocks allocated (> 1 MiB, mmap)")                    \
+  X(remote_free, "frees from a thread other than the owner")                  \
+  X(invalid_free, "frees of pointers that are not live blocks (ignored)")     \
+  X(pages_current, "pages holding blocks now")                                \
+  X(pages_peak, "most pages at once")                                         \
+  X(segments_current, "segments mapped now")                                  \
+  X(segments_peak, "most segments at once")                                   \
+  X(segments_cached, "empty segments kept for reuse")                         \
+  X(whale_bytes_current, "bytes in live whales")                              \
+  X(whale_cached, "freed whale mappings kept for reuse")                      \
+  X(mapped_bytes_current, "bytes mapped from the OS now")                     \
+  X(mapped_bytes_peak, "most bytes mapped at once")                           \
+  X(purged_bytes, "bytes given back with madvise (total)")                    \
+  X(mmap_calls, "mmap/mremap calls")                                          \
+  X(munmap_calls, "munmap calls")                                             \
+  X(threads_current, "thread heaps in use")                                   \
+  X(threads_abandoned, "thread heaps of exited threads awaiting a new thread") \
+  X(heap_releases, "hak_heap_release calls")                                  \
+  X(rss_current, "resident set size now (bytes, from the OS)")                \
+  X(rss_peak, "peak resident set size (bytes, from the OS)")
+
+typedef struct hak_stats_s {
+  size_t size;        // sizeof(hak_stats_t) of the caller: set before hak_stats_get
+  uint32_t version;   // HAKMEM_VERSION of the library that filled it
+#define HAK_STATS_FIELD_(name, doc) uint64_t name;
+  HAK_STATS_FIELDS(HAK_STATS_FIELD_)
+#undef HAK_STATS_FIELD_
+} hak_stats_t;
+
+// Fills a snapshot merged over all threads. Set out->size = sizeof(*out) first
+// (a smaller, older struct is filled up to its size). NULL: no-op.
+HAK_API void hak_stats_get(hak_stats_t* out);
+// Prints the snapshot as text (out NULL: stderr).
+HAK_API void hak_stats_print(FILE* out);
+// Prints the snapshot as one JSON object (out NULL: stderr).
+HAK_API void hak_stats_print_json(FILE* out);
+
+// ----- Options -----
+// Read once from the environment variable HAKMEM_<NAME> at the first call into
+// hakmem (1/0/on/off/true/false/yes/no; sizes accept K, M, G); a bad value
+// warns on stderr and keeps the default. See docs/options.md.
+typedef enum hak_option_e {
+  HAK_OPT_PURGE_DELAY_MS,     // ms an empty page stays committed before madvise (default 100; 0 = at once; -1 = never)
+  HAK_OPT_STATS,              // print statistics at exit: 1 text, 2 JSON (default 0)
+  HAK_OPT_VERBOSE,            // print options and build levels at init and warnings (default 0)
+  HAK_OPT_CHECK,              // checked mode: detect misuse and abort (default 0)
+  HAK_OPT_PROFILE,            // per-site profiling on (default 0)
+  HAK_OPT_PROFILE_SAMPLE,     // drop-in profiling: one sample per this many KiB allocated (default 512)
+  HAK_OPT_SEGMENT_CACHE,      // empty segments kept mapped for reuse (default 8)
+  HAK_OPT_WHALE_CACHE,        // freed whale mappings kept for reuse (default 8)
+  HAK_OPT_WHALE_CACHE_MAX_MB, // most MiB kept in the whale cache (default 256)
+  HAK_OPT_ABORT_ON_INVALID,   // abort on an invalid free even without checked mode (default 0)
+  HAK_OPTION_COUNT
+} hak_option_t;
+
+HAK_API long hak_option_get(hak_option_t option);
+// Sets an option for the rest of the process (thread-safe; takes effect at the
+// next slow path of each thread). Out-of-range options are ignored.
+HAK_API void hak_option_set(hak_option_t option, long value);
+// The name without the prefix ("purge_delay_ms"); NULL out of range.
+HAK_API const char* hak_option_name(hak_option_t option);
+
+// ----- Configuration for programs -----
+#define HAK_CONFIG_UNSET LONG_MIN
+typedef struct hak_config_s {
+  size_t size;                      // sizeof(hak_config_t): set by hak_config_init
+  long option[HAK_OPTION_COUNT];    // HAK_CONFIG_UNSET keeps the environment's value or the default
+} hak_config_t;
+
+// Fills *cfg with HAK_CONFIG_UNSET everywhere.
+HAK_API void hak_config_init(hak_config_t* cfg);
+// Reads the environment (once) and then applies every set option of cfg
+// (cfg may be NULL). May be called at any time, more than once. Returns 0, or
+// EINVAL for a cfg whose size does not match.
+HAK_API int hak_init_ex(const hak_config_t* cfg);
+
+// ----- Allocation context (for json, mir, vm and programs) -----
+// A component that allocates takes one of these instead of calling hakmem
+// directly, so a program (or a benchmark) can put another allocator under it.
+// `old_size`/`size` are the sizes the component asked for. `release` may be
+// NULL: the context cannot release a subsystem in bulk, so the component frees
+// its blocks one by one.
+typedef struct hak_alc_s {
+  void* ctx;
+  void* (*alloc)(void* ctx, size_t size, hak_site_t site);
+  void* (*realloc)(void* ctx, void* p, size_t old_size, size_t size, hak_site_t site);
+  void (*free)(void* ctx, void* p, size_t size, hak_site_t site);
+  size_t (*release)(void* ctx, hak_subsys_t sub);
+} hak_alc_t;
+
+// hakmem itself (hak_alloc_at & co; release = hak_heap_release).
+HAK_API const hak_alc_t* hak_alc_default(void);
+// The C library's malloc/realloc/free, whatever LD_PRELOAD puts there; no
+// release. For comparing allocators on the same work.
+HAK_API const hak_alc_t* hak_alc_libc(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif  // HAKMEM_H

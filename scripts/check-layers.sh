@@ -1,0 +1,31 @@
+#!/bin/sh
+# Checks the include order of runtime/README.md: a component includes only the
+# public headers of layers below it, and only alloc/src/prim calls mmap & co.
+set -u
+cd "$(dirname "$0")/.."
+fail=0
+bad() { echo "layer violation: $*"; fail=1; }
+
+# Private allocator headers outside runtime/alloc.
+for f in $(grep -rlE '#include *"(hak_types|hak_internal|hak_prim)\.h"' runtime tests bench 2>/dev/null); do
+  case $f in runtime/alloc/*|tests/alloc/*) ;; *) bad "$f includes an allocator-private header";; esac
+done
+# Upward includes: json and lang see only alloc; mir sees lang, json; vm sees mir, lang, json.
+check() {  # component, forbidden headers (regex)
+  [ -d runtime/$1 ] || return 0
+  for f in $(grep -rlE "#include *[<\"]($2)" runtime/$1 2>/dev/null); do bad "$f includes a header of a higher layer ($2)"; done
+}
+check alloc 'hjson\.h|hlang\.h|hmir\.h|hbc\.h|hvm\.h'
+check json 'hlang\.h|hmir\.h|hbc\.h|hvm\.h'
+check lang 'hjson\.h|hmir\.h|hbc\.h|hvm\.h'
+check mir 'hvm\.h'
+# OS memory calls only in alloc/src/prim.
+for f in $(grep -rlE --include=*.c '^[^/*]*\b(mmap|munmap|mremap|madvise)\s*\(' runtime 2>/dev/null); do
+  case $f in runtime/alloc/src/prim/*) ;; *) bad "$f calls the OS for memory outside alloc/src/prim";; esac
+done
+# libffi only in vm/src/ffi.c.
+for f in $(grep -rl '#include *<ffi.h>' runtime 2>/dev/null); do
+  [ "$f" = runtime/vm/src/ffi.c ] || bad "$f includes <ffi.h>"
+done
+[ $fail = 0 ] && echo "layers: ok"
+exit $fail
