@@ -117,7 +117,7 @@ HAK_API hak_decl_nodiscard void* hak_realloc_at(void* p, size_t size, hak_site_t
 // A block aligned to `alignment`, which must be a power of two no larger than
 // HAK_ALIGN_MAX; otherwise NULL with errno EINVAL. `size` need not be a
 // multiple of `alignment`.
-#define HAK_ALIGN_MAX ((size_t)1 << 22)  // 4 MiB
+#define HAK_ALIGN_MAX ((size_t)1 << 30)  // 1 GiB
 HAK_API hak_decl_nodiscard void* hak_aligned_alloc_at(size_t alignment, size_t size, hak_site_t site) hak_attr_malloc hak_attr_alloc_size(2) hak_attr_alloc_align(1);
 // Frees a block from any hak_*alloc_at function, from any thread.
 HAK_API void hak_free_at(void* p, hak_site_t site);

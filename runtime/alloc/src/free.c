@@ -1,0 +1,131 @@
+/* free.c: freeing, and the pointer lookup shared by free, realloc and
+   usable_size. Included by alloc.c (one translation unit for the hot paths).
+
+   The ownership lookup: the segment map byte for p's 4 MiB tells, with no
+   lock, hash or search, whether p is hakmem's and which tld owns it. The free
+   fast path takes only a pointer whose byte equals the calling thread's tld
+   id, in a page with no flag set and more than one block in use; everything
+   else (other threads' blocks, whales, aligned blocks, full or emptying pages,
+   checked mode, foreign pointers) goes to _hak_free_generic, which looks the
+   pointer up fully and never treats a pointer that is not a live block as
+   one. */
+#ifndef HAK_ALLOC_C
+#error "free.c is included by alloc.c"
+#endif
+
+// ----- Lookup -----
+typedef enum hak_lookup_kind_e { HAK_LOOKUP_INVALID, HAK_LOOKUP_BLOCK, HAK_LOOKUP_WHALE } hak_lookup_kind_t;
+
+typedef struct hak_lookup_s {
+  hak_lookup_kind_t kind;
+  const char* why;     // HAK_LOOKUP_INVALID: the reason
+  hak_page_t* page;    // HAK_LOOKUP_BLOCK
+  uint8_t* block;      // HAK_LOOKUP_BLOCK: start of the block containing p
+  hak_whale_t* whale;  // HAK_LOOKUP_WHALE
+} hak_lookup_t;
+
+static bool hak_lookup_invalid(hak_lookup_t* out, const char* why) {
+  out->kind = HAK_LOOKUP_INVALID;
+  out->why = why;
+  return false;
+}
+
+// Finds what p is. Never faults for any p: memory is read only after the
+// segment map says it is mapped and ours.
+static bool hak_lookup(const void* p, hak_lookup_t* out) {
+  uintptr_t u = (uintptr_t)p;
+  uint8_t v = hak_segmap_get(u);
+  switch (v) {
+    case HAK_SEGMAP_NONE: return hak_lookup_invalid(out, "pointer not allocated by hakmem");
+    case HAK_SEGMAP_CACHED: return hak_lookup_invalid(out, "pointer into freed memory (double free, or a released heap)");
+    case HAK_SEGMAP_INTERIOR: return hak_lookup_invalid(out, "pointer into the middle of a large block");
+    default: break;
+  }
+  uintptr_t hdr = u & ~(uintptr_t)HAK_SEGMENT_MASK;
+  if (v == HAK_SEGMAP_WHALE_PREV) hdr -= HAK_SEGMENT_SIZE;
+  if (*(const uint8_t*)hdr == HAK_SEG_WHALE) {
+    out->kind = HAK_LOOKUP_WHALE;
+    out->whale = (hak_whale_t*)hdr;
+    return true;
+  }
+  hak_segment_t* seg = (hak_segment_t*)hdr;
+  hak_page_t* page = hak_page_of(seg, p);
+  if (page == &_hak_page_empty) return hak_lookup_invalid(out, "pointer into a free page (double free or stale pointer)");
+  if ((const uint8_t*)p < page->start || (const uint8_t*)p >= page->start + (size_t)page->capacity * page->block_size) {
+    return hak_lookup_invalid(out, "pointer outside the blocks of its page");
+  }
+  uint8_t* block = _hak_page_block_start(page, p);
+  if (block != (const uint8_t*)p && !(hak_page_flags(page) & HAK_PAGE_HAS_ALIGNED)) {
+    return hak_lookup_invalid(out, "pointer into the middle of a block");
+  }
+  out->kind = HAK_LOOKUP_BLOCK;
+  out->page = page;
+  out->block = block;
+  return true;
+}
+
+// ----- Remote free -----
+void _hak_free_remote(hak_page_t* page, hak_block_t* block) {
+  hak_heap_t* heap = page->heap;
+  hak_block_t* head = atomic_load_explicit(&heap->xthread_free, memory_order_relaxed);
+  hak_hb_before(&heap->xthread_free);
+  do {
+    block->next = head;
+  } while (!atomic_compare_exchange_weak_explicit(&heap->xthread_free, &head, block, memory_order_release,
+                                                  memory_order_relaxed));
+}
+
+// ----- Free -----
+HAK_NOINLINE void _hak_free_generic(void* p, hak_site_t site) {
+  if (p == NULL) return;
+  hak_tld_t* tld = _hak_tld;
+  hak_lookup_t lk;
+  if hak_unlikely(!hak_lookup(p, &lk)) {
+    _hak_invalid_pointer("free", p, lk.why, -1, site);
+    if (tld != &_hak_tld_empty) tld->invalid_free++;
+    else atomic_fetch_add(&_hak_gstats.invalid_free_global, 1);
+    return;
+  }
+  if (lk.kind == HAK_LOOKUP_WHALE) {
+    _hak_whale_free(lk.whale, p, site);
+  } else {
+    hak_page_t* page = lk.page;
+    hak_block_t* block = (hak_block_t*)lk.block;
+    hak_track_free(p);
+    hak_track_undefined(block, sizeof(*block));
+    if (page->heap->tld == tld) {
+      _hak_page_free_local(page, block);
+    } else {
+      _hak_free_remote(page, block);
+      if (tld != &_hak_tld_empty) tld->remote_free++;
+    }
+    hak_track_noaccess(block, sizeof(*block));
+  }
+  if (tld != &_hak_tld_empty) tld->free_count++;
+  else atomic_fetch_add(&_hak_gstats.free_count_exited, 1);
+}
+
+// Fast path: about 15 instructions with three predicted branches: the segment
+// map says the block is the caller's, and its page has no flag and more than
+// one block in use.
+HAK_API void hak_free_at(void* p, hak_site_t site) {
+  hak_tld_t* tld = _hak_tld;
+  uintptr_t u = (uintptr_t)p;
+  size_t i = u >> HAK_SEGMENT_SHIFT;
+  if hak_likely(i < HAK_SEGMAP_COUNT && __atomic_load_n(&_hak_segmap[i], __ATOMIC_RELAXED) == tld->fast_id) {
+    hak_page_t* page = hak_page_of(hak_segment_of(p), p);
+    uint32_t uf = page->used_flags;
+    if hak_likely(uf - 2 < HAK_PAGE_USED_MASK - 1) {  // no flag set and at least two blocks in use
+      hak_block_t* b = (hak_block_t*)p;
+      hak_track_free(b);
+      hak_track_undefined(b, sizeof(*b));
+      b->next = page->local_free;
+      hak_track_noaccess(b, sizeof(*b));
+      page->local_free = b;
+      page->used_flags = uf - 1;
+      tld->free_count++;
+      return;
+    }
+  }
+  _hak_free_generic(p, site);
+}

@@ -1,0 +1,203 @@
+/* hak_internal.h: cross-file prototypes of the allocator, grouped by the file
+   that defines them, then the static inline helpers every file shares (size
+   classes, the segment map, the thread state, asserts, valgrind hooks). */
+#ifndef HAK_INTERNAL_H
+#define HAK_INTERNAL_H
+
+#include <errno.h>
+#include <string.h>
+
+#include "hak_types.h"
+#include "prim/hak_prim.h"
+
+#define hak_likely(x) (__builtin_expect(!!(x), 1))
+#define hak_unlikely(x) (__builtin_expect(!!(x), 0))
+#define HAK_NOINLINE __attribute__((noinline))
+#define HAK_COLD __attribute__((cold, noinline))
+#define HAK_NORETURN __attribute__((noreturn))
+#define HAK_INTERN __attribute__((visibility("hidden")))
+#define HAK_TLS_IE __attribute__((tls_model("initial-exec")))
+
+// ----- Asserts (C1) -----
+HAK_INTERN HAK_COLD HAK_NORETURN void _hak_assert_fail(const char* expr, const char* file, int line, const char* func);
+#if HAK_DEBUG >= 1
+#define hak_assert(x) ((x) ? (void)0 : _hak_assert_fail(#x, __FILE__, __LINE__, __func__))
+#else
+#define hak_assert(x) ((void)0)
+#endif
+#if HAK_DEBUG >= 2
+#define hak_assert_internal(x) hak_assert(x)
+#else
+#define hak_assert_internal(x) ((void)0)
+#endif
+#if HAK_DEBUG >= 3
+#define hak_assert_expensive(x) hak_assert(x)
+#else
+#define hak_assert_expensive(x) ((void)0)
+#endif
+
+// ----- "init.c" -----
+extern HAK_INTERN hak_tld_t _hak_tld_empty;   // every thread starts here: all allocations take the slow path
+extern HAK_INTERN hak_page_t _hak_page_empty; // free == NULL and all flags set: both fast paths fall through
+extern HAK_INTERN __thread hak_tld_t* _hak_tld HAK_TLS_IE;
+extern HAK_INTERN uintptr_t _hak_list_key;    // checked mode: free-list links are XORed with it
+HAK_INTERN void _hak_init(void);              // once per process; cheap after the first call
+HAK_INTERN bool _hak_is_initialized(void);
+HAK_INTERN void _hak_message(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+HAK_INTERN void _hak_warning(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+HAK_INTERN HAK_COLD HAK_NORETURN void _hak_fatal(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+// An invalid free/realloc/usable_size argument: reports (and aborts in checked mode).
+HAK_INTERN HAK_COLD void _hak_invalid_pointer(const char* op, const void* p, const char* why, int size_class, hak_site_t site);
+HAK_INTERN HAK_COLD HAK_NORETURN void _hak_check_fail(const char* what, const void* p, int size_class, hak_site_t site);
+
+// ----- "options.c" -----
+HAK_INTERN void _hak_options_init(void);
+HAK_INTERN void _hak_options_print(void);
+extern HAK_INTERN long _hak_option_values[HAK_OPTION_COUNT];
+static inline long _hak_option_fast(hak_option_t o) { return __atomic_load_n(&_hak_option_values[o], __ATOMIC_RELAXED); }
+
+// ----- "segment.c" -----
+extern HAK_INTERN uint8_t _hak_segmap[HAK_SEGMAP_COUNT];
+HAK_INTERN hak_page_t* _hak_segment_page_alloc(hak_heap_t* heap, size_t slices);
+HAK_INTERN void _hak_segment_page_free(hak_page_t* page);
+HAK_INTERN void _hak_segment_release(hak_segment_t* seg);
+HAK_INTERN void _hak_segment_purge(hak_segment_t* seg, int64_t now, bool force);
+HAK_INTERN void _hak_segment_cache_flush(bool force);
+HAK_INTERN void _hak_segmap_set(uintptr_t addr, size_t size, uint8_t value);
+HAK_INTERN void _hak_segment_fork_child(void);
+HAK_INTERN void _hak_segment_lock(bool lock);
+
+// ----- "page.c" -----
+HAK_INTERN void* _hak_alloc_generic(hak_heap_t* heap, size_t size, hak_site_t site, bool zero);
+HAK_INTERN void _hak_page_free_local(hak_page_t* page, hak_block_t* block);
+HAK_INTERN void _hak_page_retire(hak_page_t* page, bool keep_last);
+HAK_INTERN bool _hak_page_collect(hak_page_t* page);
+HAK_INTERN void _hak_heap_drain_remote(hak_heap_t* heap);
+HAK_INTERN void _hak_heap_collect(hak_heap_t* heap, bool force);
+HAK_INTERN uint8_t* _hak_page_block_start(const hak_page_t* page, const void* p);
+HAK_INTERN void _hak_heap_queues_reset(hak_heap_t* heap);
+
+// ----- "heap.c" -----
+HAK_INTERN hak_tld_t* _hak_tld_acquire(void);
+HAK_INTERN void _hak_tld_periodic(hak_tld_t* tld);
+HAK_INTERN size_t _hak_heap_release(hak_heap_t* heap);
+HAK_INTERN void _hak_tld_foreach(void (*fn)(hak_tld_t* tld, void* arg), void* arg);
+HAK_INTERN void _hak_tld_fork_child(void);
+HAK_INTERN void _hak_tld_on_thread_exit(void* value);
+HAK_INTERN void _hak_tld_lock(bool lock);
+
+// ----- "free.c" (included by alloc.c) -----
+HAK_INTERN void _hak_free_generic(void* p, hak_site_t site);
+HAK_INTERN void _hak_free_remote(hak_page_t* page, hak_block_t* block);
+
+// ----- "whale.c" -----
+HAK_INTERN void* _hak_whale_alloc(hak_heap_t* heap, size_t size, size_t align, bool zero, hak_site_t site);
+HAK_INTERN void _hak_whale_free(hak_whale_t* w, const void* p, hak_site_t site);
+HAK_INTERN void* _hak_whale_realloc(hak_whale_t* w, void* p, size_t size, hak_site_t site);
+HAK_INTERN void _hak_whale_cache_flush(bool force);
+HAK_INTERN size_t _hak_whale_release_heap(hak_heap_t* heap);
+HAK_INTERN size_t _hak_whale_usable(const hak_whale_t* w, const void* p);
+HAK_INTERN void _hak_whale_lock(bool lock);
+HAK_INTERN void _hak_whale_fork_child(void);
+
+// ----- "stats.c" -----
+// Process-wide quantities, changed only on slow paths.
+typedef struct hak_gstats_s {
+  _Atomic(int64_t) pages_current, pages_peak;
+  _Atomic(int64_t) segments_current, segments_peak, segments_cached;
+  _Atomic(int64_t) whale_bytes_current, whale_cached, whale_alloc_total, whale_free_total;
+  _Atomic(int64_t) mapped_current, mapped_peak;
+  _Atomic(int64_t) purged_bytes, mmap_calls, munmap_calls;
+  _Atomic(int64_t) threads_current, threads_abandoned, heap_releases;
+  _Atomic(int64_t) free_count_exited, remote_free_exited, invalid_free_global;
+} hak_gstats_t;
+extern HAK_INTERN hak_gstats_t _hak_gstats;
+HAK_INTERN void _hak_stat_add(_Atomic(int64_t)* cur, _Atomic(int64_t)* peak, int64_t delta);
+HAK_INTERN void _hak_stats_at_exit(void);
+
+// ----- "site.c" -----
+HAK_INTERN void _hak_site_init(void);
+HAK_INTERN void _hak_site_lock(bool lock);
+
+// ----- Size classes -----
+extern HAK_INTERN const uint32_t _hak_class_size[HAK_CLASS_COUNT];
+
+static inline size_t hak_size_class(size_t size) {
+  if (size <= 64) return size == 0 ? 0 : (size - 1) >> 3;
+  size_t b = 63 - (size_t)__builtin_clzll((unsigned long long)(size - 1));  // 2^b < size <= 2^(b+1)
+  size_t m = (size - 1 - ((size_t)1 << b)) >> (b - 2);                        // 0..3
+  return 8 + ((b - 6) << 2) + m;
+}
+
+static inline hak_tier_t hak_class_tier(size_t cls) {
+  return cls <= HAK_CLASS_TINY_LAST ? HAK_TIER_TINY : cls <= HAK_CLASS_MID_LAST ? HAK_TIER_MID : HAK_TIER_LARGE;
+}
+
+// ----- Thread state and heaps -----
+static inline hak_heap_t* hak_heap_of(hak_tld_t* tld, hak_subsys_t sub) {
+  return &tld->heaps[sub].heap;
+}
+
+static inline hak_heap_t* hak_heap_for_site(hak_tld_t* tld, hak_site_t site) {
+  return (hak_heap_t*)((uint8_t*)tld + ((size_t)(site >> HAK_SITE_SUBSYS_SHIFT) * HAK_HEAP_ALIGN));
+}
+
+// ----- Segment map -----
+static inline uint8_t hak_segmap_get(uintptr_t addr) {
+  size_t i = addr >> HAK_SEGMENT_SHIFT;
+  if hak_unlikely(i >= HAK_SEGMAP_COUNT) return HAK_SEGMAP_NONE;
+  return __atomic_load_n(&_hak_segmap[i], __ATOMIC_RELAXED);
+}
+
+static inline hak_segment_t* hak_segment_of(const void* p) {
+  return (hak_segment_t*)((uintptr_t)p & ~(uintptr_t)HAK_SEGMENT_MASK);
+}
+
+static inline hak_page_t* hak_page_of(const hak_segment_t* seg, const void* p) {
+  return seg->slice_page[((uintptr_t)p >> HAK_SLICE_SHIFT) & (HAK_SLICES - 1)];
+}
+
+// ----- Pages -----
+static inline size_t hak_page_bytes(const hak_page_t* page) {
+  return (size_t)page->reserved * page->block_size;
+}
+
+static inline bool hak_page_contains(const hak_page_t* page, const void* p) {
+  return (const uint8_t*)p >= page->start && (const uint8_t*)p < page->start + hak_page_bytes(page);
+}
+
+// Checked mode keeps free-list links XORed with a process key, so a stray write
+// into a free block is caught when the link is followed.
+static inline hak_block_t* hak_block_next(const hak_tld_t* tld, const hak_block_t* b) {
+  return tld->checked ? (hak_block_t*)((uintptr_t)b->next ^ _hak_list_key) : b->next;
+}
+static inline void hak_block_set_next(const hak_tld_t* tld, hak_block_t* b, hak_block_t* next) {
+  b->next = tld->checked ? (hak_block_t*)((uintptr_t)next ^ _hak_list_key) : next;
+}
+
+// ----- Valgrind (HAK_VALGRIND=1): memcheck sees every block, helgrind the lock-free hand-offs -----
+#if HAK_VALGRIND
+#include <valgrind/helgrind.h>
+#include <valgrind/memcheck.h>
+#define hak_track_malloc(p, size, zero) VALGRIND_MALLOCLIKE_BLOCK((p), (size), 0, (zero))
+#define hak_track_free(p) VALGRIND_FREELIKE_BLOCK((p), 0)
+#define hak_track_resize(p, oldsize, newsize) VALGRIND_RESIZEINPLACE_BLOCK((p), (oldsize), (newsize), 0)
+#define hak_track_noaccess(p, n) VALGRIND_MAKE_MEM_NOACCESS((p), (n))
+#define hak_track_defined(p, n) VALGRIND_MAKE_MEM_DEFINED((p), (n))
+#define hak_track_undefined(p, n) VALGRIND_MAKE_MEM_UNDEFINED((p), (n))
+#define hak_hb_before(a) ANNOTATE_HAPPENS_BEFORE(a)
+#define hak_hb_after(a) ANNOTATE_HAPPENS_AFTER(a)
+#define hak_running_on_valgrind() RUNNING_ON_VALGRIND
+#else
+#define hak_track_malloc(p, size, zero) ((void)0)
+#define hak_track_free(p) ((void)0)
+#define hak_track_resize(p, oldsize, newsize) ((void)0)
+#define hak_track_noaccess(p, n) ((void)0)
+#define hak_track_defined(p, n) ((void)0)
+#define hak_track_undefined(p, n) ((void)0)
+#define hak_hb_before(a) ((void)0)
+#define hak_hb_after(a) ((void)0)
+#define hak_running_on_valgrind() 0
+#endif
+
+#endif  // HAK_INTERNAL_H

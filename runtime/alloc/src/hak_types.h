@@ -1,0 +1,208 @@
+/* hak_types.h: every structure, constant and build variant of the allocator.
+
+   The main types and the concepts they stand for:
+     hak_segment_t  a 4 MiB region aligned to 4 MiB, cut into 64 slices of 64 KiB.
+                    Its header (at the segment's start) describes its pages. A
+                    segment belongs to one heap. Found from any pointer into it
+                    by masking, after the segment map says the address is ours.
+     hak_page_t     1..63 contiguous slices holding blocks of one size class,
+                    with three free lists: `free` (allocation pops), `local_free`
+                    (the owner's frees) and, for other threads, the heap's
+                    atomic `xthread_free` list.
+     hak_heap_t     one thread's pages for one subsystem: a direct table from
+                    small sizes to pages (the fast path), a queue of pages per
+                    size class, the list of its segments.
+     hak_tld_t      one thread's state: a heap per subsystem and counters. Thread
+                    states are never freed: an exiting thread abandons its tld,
+                    a new thread adopts one, pages with live blocks and all.
+     hak_whale_t    a block above 1 MiB, mmap'd on its own (header at the start
+                    of the 4 MiB-aligned mapping).
+     _hak_segmap    one byte per 4 MiB of the 47-bit address space: which tld
+                    owns the segment there (the free fast path compares it with
+                    the caller's tld id), or that the memory is ours but must
+                    take the slow path, or that it is not ours at all.
+
+   Invariant: a block's page never changes heap while the block is live, and a
+   heap (inside its tld) is never freed, so a thread that frees a block of
+   another thread can always push it onto the owner heap's list. */
+#ifndef HAK_TYPES_H
+#define HAK_TYPES_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hakmem.h"
+
+// ----- Variants -----
+// HAK_DEBUG: 0 none, 1 API-misuse asserts, 2 + internal asserts, 3 + expensive walks.
+#ifndef HAK_DEBUG
+#define HAK_DEBUG 0
+#endif
+// HAK_VALGRIND: 0 off, 1 memcheck client requests for every block and helgrind
+// happens-before annotations on the lock-free paths.
+#ifndef HAK_VALGRIND
+#define HAK_VALGRIND 0
+#endif
+// HAK_OVERRIDE: 0 hak_* only, 1 also define malloc & co (override.c).
+#ifndef HAK_OVERRIDE
+#define HAK_OVERRIDE 0
+#endif
+// HAK_CHECK_DEFAULT: checked mode on by default (the runtime option can turn it off).
+#ifndef HAK_CHECK_DEFAULT
+#define HAK_CHECK_DEFAULT 0
+#endif
+#if HAK_DEBUG < 0 || HAK_DEBUG > 3
+#error "HAK_DEBUG must be 0..3"
+#endif
+
+// ----- Geometry -----
+#define HAK_SEGMENT_SHIFT 22                          // 4 MiB segments
+#define HAK_SEGMENT_SIZE ((size_t)1 << HAK_SEGMENT_SHIFT)
+#define HAK_SEGMENT_MASK (HAK_SEGMENT_SIZE - 1)
+#define HAK_SLICE_SHIFT 16                            // 64 KiB slices
+#define HAK_SLICE_SIZE ((size_t)1 << HAK_SLICE_SHIFT)
+#define HAK_SLICES (HAK_SEGMENT_SIZE / HAK_SLICE_SIZE)  // 64: one bit each in a uint64_t
+#define HAK_ADDR_BITS 47                              // user space on x86-64 / aarch64 (4-level)
+#define HAK_SEGMAP_COUNT ((size_t)1 << (HAK_ADDR_BITS - HAK_SEGMENT_SHIFT))
+
+// Segment map values (one byte per 4 MiB).
+#define HAK_SEGMAP_NONE 0         // not hakmem's memory
+#define HAK_TLD_ID_MAX 249        // tld ids are 1..249
+#define HAK_SEGMAP_CACHED 250     // an empty segment in the cache: no live block here
+#define HAK_SEGMAP_INTERIOR 251   // inside a whale, past its first 4 MiB
+#define HAK_SEGMAP_WHALE_PREV 252 // a whale whose header is in the previous 4 MiB
+#define HAK_SEGMAP_SLOW 254       // ours; frees take the slow path (whales, checked mode, tlds without an id)
+#define HAK_TLD_ID_NEVER 255      // the fast id of a tld whose frees must all go slow: never in the map
+
+// ----- Size classes -----
+// Classes 0..7: 8..64 bytes in steps of 8; then four classes per doubling
+// (2^b + m*2^(b-2), m = 1..4) up to 1 MiB: at most 25% waste above 64 bytes.
+#define HAK_TINY_MAX 1024          // tier tiny: up to 1 KiB (classes 0..23)
+#define HAK_MID_MAX (32 * 1024)    // tier mid: up to 32 KiB (classes 24..43)
+#define HAK_LARGE_MAX (1024 * 1024)  // tier large: up to 1 MiB (classes 44..63)
+#define HAK_CLASS_TINY_LAST 23
+#define HAK_CLASS_MID_LAST 43
+#define HAK_CLASS_COUNT 64         // class 63 = 1 MiB; whales have no class
+#define HAK_DIRECT_COUNT (HAK_TINY_MAX / 8 + 1)  // direct[(size+7)/8] for size <= 1 KiB
+
+typedef enum hak_tier_e { HAK_TIER_TINY, HAK_TIER_MID, HAK_TIER_LARGE, HAK_TIER_WHALE, HAK_TIER_COUNT } hak_tier_t;
+
+// ----- Blocks and pages -----
+typedef struct hak_block_s {
+  struct hak_block_s* next;  // free-list link, in the first word of a free block
+} hak_block_t;
+
+typedef struct hak_heap_s hak_heap_t;
+typedef struct hak_tld_s hak_tld_t;
+typedef struct hak_segment_s hak_segment_t;
+
+// Page flags: any set bit sends a local free to the slow path (H3).
+#define HAK_PAGE_IN_FULL 0x01     // not in its class queue (no free block was left)
+#define HAK_PAGE_HAS_ALIGNED 0x02 // holds blocks handed out at an inner aligned address
+#define HAK_PAGE_CHECKED 0x04     // checked mode: every free is verified
+
+// used_flags: the low 24 bits count the blocks in use, the high 8 bits hold
+// HAK_PAGE_* flags, so the free fast path tests "no flag and more than one
+// block in use" with one unsigned compare (H3).
+#define HAK_PAGE_FLAG_SHIFT 24
+#define HAK_PAGE_USED_MASK ((1u << HAK_PAGE_FLAG_SHIFT) - 1)
+#define hak_page_used(pg) ((pg)->used_flags & HAK_PAGE_USED_MASK)
+#define hak_page_flags(pg) ((pg)->used_flags >> HAK_PAGE_FLAG_SHIFT)
+#define hak_page_flag_set(pg, f) ((pg)->used_flags |= (uint32_t)(f) << HAK_PAGE_FLAG_SHIFT)
+#define hak_page_flag_clear(pg, f) ((pg)->used_flags &= ~((uint32_t)(f) << HAK_PAGE_FLAG_SHIFT))
+
+typedef struct hak_page_s {
+  hak_block_t* free;          // blocks to allocate from (the fast path pops here)
+  uint32_t used_flags;        // blocks in use (low 24 bits) | HAK_PAGE_* flags << 24
+  uint8_t size_class;         // 0..HAK_CLASS_COUNT-1
+  uint8_t slice_index;        // first slice of the page in its segment
+  uint8_t slice_count;        // slices spanned (0: the page descriptor is not in use)
+  uint8_t pad_;
+  hak_block_t* local_free;    // blocks freed by the owner, moved to `free` in the slow path
+  uint32_t block_size;        // bytes per block
+  uint32_t capacity;          // blocks carved from the page's memory so far
+  uint32_t reserved;          // blocks that fit in the page
+  bool free_is_zero;          // every block on `free` is zero but for its link word
+  bool is_zero_init;          // the page's memory was fresh (all zero) when it was set up
+  uint8_t* start;             // address of block 0
+  hak_heap_t* heap;           // owner; fixed while any block is live
+  struct hak_page_s* next;    // in the heap's class queue or full list
+  struct hak_page_s* prev;
+} hak_page_t;
+
+typedef struct hak_page_queue_s {
+  hak_page_t* first;  // the page the direct table / generic path allocates from
+  hak_page_t* last;
+} hak_page_queue_t;
+
+// ----- Segments -----
+typedef enum hak_segment_kind_e { HAK_SEG_SLICED = 1, HAK_SEG_WHALE = 2 } hak_segment_kind_t;
+
+struct hak_segment_s {
+  uint8_t kind;                        // HAK_SEG_SLICED (first byte of every segment and whale header)
+  uint8_t map_id;                      // the byte written in the segment map for it
+  hak_heap_t* heap;                    // owner; NULL while cached
+  hak_page_t* slice_page[HAK_SLICES];  // slice -> page covering it; NULL when the slice is free
+  uint64_t free_slices;                // bit i: slice i belongs to no page
+  uint64_t zero_slices;                // bit i: slice i is all zero (fresh or purged)
+  uint64_t dirty_slices;               // bit i: free slice not purged yet
+  int64_t purge_at;                    // ms (prim clock) when dirty slices may be purged
+  size_t first_offset;                 // bytes of slice 0 taken by this header
+  struct hak_segment_s* next;          // in the owner heap's segment list, or the cache
+  struct hak_segment_s* prev;
+  hak_page_t pages[HAK_SLICES];        // page descriptor of the page starting at slice i
+};
+
+// ----- Whales -----
+typedef struct hak_whale_s {
+  uint8_t kind;                      // HAK_SEG_WHALE (first byte, as in hak_segment_t)
+  uint8_t cached;                    // 1 while in the whale cache
+  uint8_t* map_base;                 // start of the mapping (the header itself, unless the alignment is >= 4 MiB)
+  size_t map_size;                   // bytes mapped from map_base
+  size_t user_offset;                // the block starts at map_base + user_offset
+  size_t size;                       // bytes requested (usable: map_size - user_offset)
+  hak_heap_t* heap;                  // the heap that allocated it (for hak_heap_release)
+  struct hak_whale_s* prev;          // in the heap's whale list
+  hak_site_t site;                   // for the profile
+  int64_t cached_at;                 // ms, while cached
+  struct hak_whale_s* next;          // in the heap's whale list, or in the cache
+} hak_whale_t;
+
+// ----- Heaps and thread state -----
+struct hak_heap_s {
+  hak_page_t* direct[HAK_DIRECT_COUNT];   // (size+7)/8 -> page to allocate from; &_hak_page_empty if none
+  hak_tld_t* tld;                         // the thread state this heap is part of
+  uint8_t subsys;                         // hak_subsys_t of this heap
+  _Atomic(hak_block_t*) xthread_free;     // blocks freed by other threads (pushed with CAS, taken with one exchange)
+  hak_page_queue_t queues[HAK_CLASS_COUNT]; // pages with (possibly) free blocks, per class
+  hak_page_t* full;                       // pages with no free block left (HAK_PAGE_IN_FULL)
+  hak_segment_t* segments;                // segments this heap owns
+  struct hak_whale_s* whales;             // live whales allocated from this heap (under the whale lock)
+  size_t page_count;                      // pages in use
+  uint64_t tier_alloc[HAK_TIER_COUNT];    // blocks allocated per tier (tiny: on the fast path)
+};
+
+#define HAK_HEAP_ALIGN 4096  // heaps are 4 KiB-aligned slots inside the tld: heap = tld + (subsys << 12)
+
+struct hak_tld_s {
+  union {
+    hak_heap_t heap;
+    uint8_t pad_[HAK_HEAP_ALIGN];
+  } heaps[HAK_SUBSYS_COUNT];
+  uint8_t fast_id;              // compared with the segment map on free; HAK_TLD_ID_NEVER: always slow
+  uint8_t map_id;               // written in the segment map for this tld's segments
+  bool abandoned;               // owner thread exited; waiting for adoption
+  bool checked;                 // this tld was set up in checked mode
+  uint32_t generic_count;       // slow-path calls since the last periodic work (H4)
+  int64_t next_purge;           // ms: earliest dirty-slice purge due
+  uint64_t free_count;          // blocks freed by this thread, any owner (owner-only counter, merged on read)
+  uint64_t remote_free;         // of which another thread's
+  uint64_t invalid_free;        // frees of pointers that were not live blocks
+  void* profile;                // per-site counters (site.c) when profiling
+  struct hak_tld_s* next_all;   // list of every tld ever made
+  struct hak_tld_s* next_abandoned;
+};
+
+#endif  // HAK_TYPES_H

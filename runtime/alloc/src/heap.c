@@ -1,0 +1,182 @@
+/* heap.c: thread states (tld) and their heaps: acquisition, abandonment at
+   thread exit, adoption by new threads, periodic work, bulk release.
+
+   A tld is mapped once and never freed. A thread gets one at its first
+   allocation: an abandoned one if any (adopting its pages, live blocks and
+   pending cross-thread frees as they are), else a new one. When the thread
+   exits, its tld gives back every empty page and segment, purges, and joins
+   the abandoned list; frees that other threads make meanwhile still land on
+   its heaps' xthread_free lists, and are applied by the next owner or by
+   hak_collect. So under thread churn the number of tlds stays at the peak
+   number of live threads and nothing leaks.
+
+   Each tld has a small id (1..HAK_TLD_ID_MAX) written in the segment map for
+   its segments; the free fast path compares it with the caller's. Beyond
+   HAK_TLD_ID_MAX live tlds, or in checked mode, a tld's segments are marked
+   HAK_SEGMAP_SLOW and its frees all take the slow path. */
+#include <pthread.h>
+
+#include "hak_internal.h"
+
+static pthread_mutex_t tld_lock = PTHREAD_MUTEX_INITIALIZER;  // tld_abandoned, tld_all, tld_next_id
+static hak_tld_t* tld_abandoned;
+static _Atomic(hak_tld_t*) tld_all;
+static unsigned tld_next_id = 1;
+
+// ----- Acquire -----
+static hak_tld_t* hak_tld_new(void) {
+  void* mem = NULL;
+  size_t size = (sizeof(hak_tld_t) + _hak_prim_page_size() - 1) & ~(_hak_prim_page_size() - 1);
+  if (_hak_prim_map(size, HAK_HEAP_ALIGN, NULL, &mem) != 0) return NULL;
+  atomic_fetch_add(&_hak_gstats.mmap_calls, 1);
+  hak_tld_t* tld = (hak_tld_t*)mem;  // zero-filled by the OS
+  tld->checked = _hak_option_fast(HAK_OPT_CHECK) != 0;
+  for (size_t s = 0; s < HAK_SUBSYS_COUNT; s++) {
+    hak_heap_t* heap = hak_heap_of(tld, (hak_subsys_t)s);
+    heap->tld = tld;
+    heap->subsys = (uint8_t)s;
+    _hak_heap_queues_reset(heap);
+  }
+  pthread_mutex_lock(&tld_lock);
+  unsigned id = tld_next_id <= HAK_TLD_ID_MAX ? tld_next_id++ : 0;
+  pthread_mutex_unlock(&tld_lock);
+  if (id == 0 || tld->checked) {
+    tld->map_id = HAK_SEGMAP_SLOW;
+    tld->fast_id = HAK_TLD_ID_NEVER;
+  } else {
+    tld->map_id = tld->fast_id = (uint8_t)id;
+  }
+  hak_tld_t* head = atomic_load_explicit(&tld_all, memory_order_relaxed);
+  do {
+    tld->next_all = head;
+  } while (!atomic_compare_exchange_weak_explicit(&tld_all, &head, tld, memory_order_release, memory_order_relaxed));
+  return tld;
+}
+
+hak_tld_t* _hak_tld_acquire(void) {
+  _hak_init();
+  pthread_mutex_lock(&tld_lock);
+  hak_tld_t* tld = tld_abandoned;
+  if (tld != NULL) {
+    tld_abandoned = tld->next_abandoned;
+    tld->next_abandoned = NULL;
+  }
+  pthread_mutex_unlock(&tld_lock);
+  if (tld != NULL) {
+    atomic_fetch_sub(&_hak_gstats.threads_abandoned, 1);
+  } else {
+    tld = hak_tld_new();
+    if (tld == NULL) return NULL;
+  }
+  tld->abandoned = false;
+  atomic_fetch_add(&_hak_gstats.threads_current, 1);
+  _hak_tld = tld;               // before the key: pthread_setspecific may itself allocate
+  _hak_prim_thread_key_set(tld);
+  return tld;
+}
+
+// ----- Thread exit -----
+// Called by the thread-key destructor of an exiting thread.
+static void hak_tld_abandon(hak_tld_t* tld) {
+  for (size_t s = 0; s < HAK_SUBSYS_COUNT; s++) _hak_heap_collect(hak_heap_of(tld, (hak_subsys_t)s), true);
+  _hak_tld = &_hak_tld_empty;
+  tld->abandoned = true;
+  tld->generic_count = 0;
+  atomic_fetch_sub(&_hak_gstats.threads_current, 1);
+  atomic_fetch_add(&_hak_gstats.threads_abandoned, 1);
+  pthread_mutex_lock(&tld_lock);
+  tld->next_abandoned = tld_abandoned;
+  tld_abandoned = tld;
+  pthread_mutex_unlock(&tld_lock);
+}
+
+void _hak_tld_on_thread_exit(void* value) {
+  hak_tld_t* tld = (hak_tld_t*)value;
+  if (tld == NULL || tld == &_hak_tld_empty || tld->abandoned) return;
+  hak_tld_abandon(tld);
+}
+
+// ----- Periodic work (H4) -----
+// Every 64 slow-path calls: purge what is due, and apply the pending frees of
+// one abandoned tld so that memory of exited threads comes back even when no
+// new thread starts.
+static void hak_tld_visit_abandoned(void) {
+  if (pthread_mutex_trylock(&tld_lock) != 0) return;
+  hak_tld_t* tld = tld_abandoned;
+  if (tld != NULL) {
+    for (size_t s = 0; s < HAK_SUBSYS_COUNT; s++) {
+      hak_heap_t* heap = hak_heap_of(tld, (hak_subsys_t)s);
+      if (atomic_load_explicit(&heap->xthread_free, memory_order_relaxed) != NULL) _hak_heap_collect(heap, true);
+    }
+    // Move it to the end so the next visit sees another one.
+    if (tld->next_abandoned != NULL) {
+      tld_abandoned = tld->next_abandoned;
+      hak_tld_t* last = tld_abandoned;
+      while (last->next_abandoned != NULL) last = last->next_abandoned;
+      last->next_abandoned = tld;
+      tld->next_abandoned = NULL;
+    }
+  }
+  pthread_mutex_unlock(&tld_lock);
+}
+
+void _hak_tld_periodic(hak_tld_t* tld) {
+  tld->generic_count = 0;
+  int64_t now = _hak_prim_clock_ms();
+  if (tld->next_purge != 0 && now >= tld->next_purge) {
+    tld->next_purge = 0;
+    for (size_t s = 0; s < HAK_SUBSYS_COUNT; s++) {
+      hak_heap_t* heap = hak_heap_of(tld, (hak_subsys_t)s);
+      for (hak_segment_t* seg = heap->segments; seg != NULL; seg = seg->next) {
+        _hak_segment_purge(seg, now, false);
+        if (seg->purge_at != 0 && (tld->next_purge == 0 || seg->purge_at < tld->next_purge)) tld->next_purge = seg->purge_at;
+      }
+    }
+    _hak_segment_cache_flush(false);
+    _hak_whale_cache_flush(false);
+  }
+  if (atomic_load_explicit(&_hak_gstats.threads_abandoned, memory_order_relaxed) > 0) hak_tld_visit_abandoned();
+}
+
+// ----- Bulk release -----
+size_t _hak_heap_release(hak_heap_t* heap) {
+  size_t bytes = 0;
+  // Frees other threads made of this heap's blocks: the blocks go with their pages.
+  (void)atomic_exchange_explicit(&heap->xthread_free, NULL, memory_order_acquire);
+  while (heap->segments != NULL) {
+    hak_segment_t* seg = heap->segments;
+    for (size_t i = 0; i < HAK_SLICES;) {
+      hak_page_t* page = seg->slice_page[i];
+      if (page == &_hak_page_empty) {
+        i++;
+        continue;
+      }
+      i += page->slice_count;
+      bytes += (size_t)page->slice_count * HAK_SLICE_SIZE;
+      hak_track_noaccess(page->start, hak_page_bytes(page));
+      page->used_flags = 0;
+      // _hak_segment_page_free releases the segment with its last page.
+      _hak_segment_page_free(page);
+      if (heap->segments != seg) break;
+    }
+  }
+  _hak_heap_queues_reset(heap);
+  bytes += _hak_whale_release_heap(heap);
+  atomic_fetch_add(&_hak_gstats.heap_releases, 1);
+  return bytes;
+}
+
+// ----- Walking all tlds (stats) -----
+void _hak_tld_foreach(void (*fn)(hak_tld_t* tld, void* arg), void* arg) {
+  for (hak_tld_t* tld = atomic_load_explicit(&tld_all, memory_order_acquire); tld != NULL; tld = tld->next_all) fn(tld, arg);
+}
+
+// ----- Fork -----
+void _hak_tld_lock(bool lock) {
+  if (lock) pthread_mutex_lock(&tld_lock);
+  else pthread_mutex_unlock(&tld_lock);
+}
+
+void _hak_tld_fork_child(void) {
+  pthread_mutex_init(&tld_lock, NULL);
+}

@@ -1,0 +1,154 @@
+/* init.c: process start-up, the empty thread state every thread starts on,
+   thread-exit and fork hooks, messages and the fatal paths.
+
+   Nothing on a fast path checks for initialization (H2): _hak_tld starts at
+   _hak_tld_empty, whose heaps' direct tables point at _hak_page_empty (no
+   free block, every flag set), so the first allocation and the first free of
+   every thread take the slow paths, which call _hak_init and get a real tld. */
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "hak_internal.h"
+
+// ----- The empty state -----
+hak_page_t _hak_page_empty = {
+    .free = NULL,
+    .used_flags = 0xFFu << HAK_PAGE_FLAG_SHIFT,
+};
+
+#define HAK_EMPTY_HEAP                                                    \
+  {                                                                       \
+    .heap = {.direct = {[0 ... HAK_DIRECT_COUNT - 1] = &_hak_page_empty}, \
+             .tld = &_hak_tld_empty }                                     \
+  }
+
+hak_tld_t _hak_tld_empty = {
+    .heaps = {[0 ... HAK_SUBSYS_COUNT - 1] = HAK_EMPTY_HEAP},
+    .fast_id = HAK_TLD_ID_NEVER,
+    .map_id = HAK_SEGMAP_SLOW,
+};
+
+__thread hak_tld_t* _hak_tld HAK_TLS_IE = &_hak_tld_empty;
+uintptr_t _hak_list_key;
+
+// ----- Process init -----
+static _Atomic int hak_init_state;  // 0 not started, 1 running, 2 done
+static __thread bool hak_in_init HAK_TLS_IE;
+
+static void hak_atfork_prepare(void) {
+  _hak_site_lock(true);
+  _hak_tld_lock(true);
+  _hak_whale_lock(true);
+  _hak_segment_lock(true);
+}
+
+static void hak_atfork_parent(void) {
+  _hak_segment_lock(false);
+  _hak_whale_lock(false);
+  _hak_tld_lock(false);
+  _hak_site_lock(false);
+}
+
+// The child has one thread: the locks are reset; the other threads' tlds stay
+// as they were (their memory is not reused in the child).
+static void hak_atfork_child(void) {
+  _hak_segment_fork_child();
+  _hak_whale_fork_child();
+  _hak_tld_fork_child();
+  _hak_site_lock(false);
+}
+
+static void hak_at_exit(void) {
+  _hak_stats_at_exit();
+}
+
+bool _hak_is_initialized(void) {
+  return atomic_load_explicit(&hak_init_state, memory_order_acquire) == 2;
+}
+
+void _hak_init(void) {
+  if hak_likely(atomic_load_explicit(&hak_init_state, memory_order_acquire) == 2) return;
+  if (hak_in_init) return;  // re-entered from a call below (e.g. through malloc): go on with what is set
+  int expected = 0;
+  if (!atomic_compare_exchange_strong(&hak_init_state, &expected, 1)) {
+    while (atomic_load_explicit(&hak_init_state, memory_order_acquire) != 2) sched_yield();
+    return;
+  }
+  hak_in_init = true;
+  _hak_options_init();
+  _hak_list_key = ((uintptr_t)&hak_init_state * 0x9E3779B97F4A7C15u) ^ (uintptr_t)_hak_prim_clock_ms() ^ 0x5bd1e995u;
+  _hak_prim_thread_key_init(_hak_tld_on_thread_exit);
+  _hak_site_init();
+  atomic_store_explicit(&hak_init_state, 2, memory_order_release);
+  _hak_prim_atfork(hak_atfork_prepare, hak_atfork_parent, hak_atfork_child);
+  atexit(hak_at_exit);
+  if (_hak_option_fast(HAK_OPT_VERBOSE)) _hak_options_print();
+  hak_in_init = false;
+}
+
+__attribute__((constructor)) static void hak_constructor(void) {
+  _hak_init();
+}
+
+// ----- Messages -----
+static void hak_vmessage(const char* prefix, const char* fmt, va_list ap) {
+  char buf[512];
+  int n = snprintf(buf, sizeof(buf), "hakmem: %s", prefix);
+  if (n < 0) return;
+  int m = vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
+  if (m < 0) return;
+  size_t len = (size_t)n + (size_t)m;
+  if (len > sizeof(buf) - 2) len = sizeof(buf) - 2;
+  buf[len++] = '\n';
+  _hak_prim_write_err(buf, len);
+}
+
+void _hak_message(const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  hak_vmessage("", fmt, ap);
+  va_end(ap);
+}
+
+void _hak_warning(const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  hak_vmessage("warning: ", fmt, ap);
+  va_end(ap);
+}
+
+void _hak_fatal(const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  hak_vmessage("fatal: ", fmt, ap);
+  va_end(ap);
+  abort();
+}
+
+void _hak_assert_fail(const char* expr, const char* file, int line, const char* func) {
+  _hak_fatal("assertion '%s' failed in %s (%s:%d)", expr, func, file, line);
+}
+
+static const char* hak_site_label(hak_site_t site) {
+  const char* name = hak_site_name(site);
+  return name != NULL ? name : "?";
+}
+
+void _hak_check_fail(const char* what, const void* p, int size_class, hak_site_t site) {
+  if (size_class >= 0) {
+    _hak_fatal("checked mode: %s: %p (size class %d, %u bytes, site %s); aborting", what, p, size_class,
+               _hak_class_size[size_class], hak_site_label(site));
+  }
+  _hak_fatal("checked mode: %s: %p (site %s); aborting", what, p, hak_site_label(site));
+}
+
+void _hak_invalid_pointer(const char* op, const void* p, const char* why, int size_class, hak_site_t site) {
+  if (_hak_option_fast(HAK_OPT_CHECK) || _hak_option_fast(HAK_OPT_ABORT_ON_INVALID)) {
+    char what[160];
+    snprintf(what, sizeof(what), "invalid %s: %s", op, why);
+    _hak_check_fail(what, p, size_class, site);
+  }
+  _hak_message("invalid %s(%p): %s (site %s); ignored", op, p, why, hak_site_label(site));
+}

@@ -1,0 +1,258 @@
+/* page.c: the allocation slow path, pages and their queues.
+
+   A heap keeps, per size class, a queue of pages that may have free blocks;
+   its first page is the one the fast path allocates from, reached for tiny
+   sizes through heap->direct[(size+7)/8]. When that page's `free` list runs
+   dry, _hak_alloc_generic: drains the heap's cross-thread free list (one
+   atomic exchange), moves the page's local_free list to free, carves more
+   blocks from the page's untouched tail, moves pages that are truly full to
+   the heap's full list, and finally takes a fresh page from a segment.
+
+   Invariant: for a tiny class c, every direct[] entry whose size maps to c
+   points at queues[c].first, or at _hak_page_empty when the queue is empty or
+   the thread is in checked or profiling mode (then every allocation comes
+   here). A page in the full list has HAK_PAGE_IN_FULL set, so a local free to
+   it takes the slow path and puts it back in its queue. */
+#include "hak_internal.h"
+
+#define HAK_CS(c) ((c) < 8 ? 8u * ((c) + 1) : (1u << (6 + ((c)-8) / 4)) + (((c)-8) % 4 + 1) * (1u << (4 + ((c)-8) / 4)))
+#define HAK_CS4(c) HAK_CS(c), HAK_CS(c + 1), HAK_CS(c + 2), HAK_CS(c + 3)
+const uint32_t _hak_class_size[HAK_CLASS_COUNT] = {
+    HAK_CS4(0),  HAK_CS4(4),  HAK_CS4(8),  HAK_CS4(12), HAK_CS4(16), HAK_CS4(20), HAK_CS4(24), HAK_CS4(28),
+    HAK_CS4(32), HAK_CS4(36), HAK_CS4(40), HAK_CS4(44), HAK_CS4(48), HAK_CS4(52), HAK_CS4(56), HAK_CS4(60),
+};
+
+#define HAK_EXTEND_BYTES 4096  // carve about this much of a page's fresh memory at a time
+
+// Slices per page for a class: at least 16 blocks up to 32 KiB, 8 above.
+static size_t hak_class_slices(size_t cls) {
+  size_t bsize = _hak_class_size[cls];
+  size_t min_blocks = cls <= HAK_CLASS_MID_LAST ? 16 : 8;
+  size_t n = (min_blocks * bsize + HAK_SLICE_SIZE - 1) / HAK_SLICE_SIZE;
+  return n < 1 ? 1 : n > HAK_SLICES - 1 ? HAK_SLICES - 1 : n;
+}
+
+// ----- Page queues and the direct table -----
+static void hak_direct_update(hak_heap_t* heap, size_t cls) {
+  if (cls > HAK_CLASS_TINY_LAST) return;
+  hak_page_t* page = heap->queues[cls].first;
+  hak_tld_t* tld = heap->tld;
+  if (page == NULL || tld->checked || tld->profile != NULL) page = &_hak_page_empty;
+  size_t lo = cls == 0 ? 0 : _hak_class_size[cls - 1] / 8 + 1;
+  size_t hi = _hak_class_size[cls] / 8;
+  for (size_t w = lo; w <= hi; w++) heap->direct[w] = page;
+}
+
+static void hak_queue_remove(hak_heap_t* heap, hak_page_queue_t* q, hak_page_t* page) {
+  bool was_first = q->first == page;
+  if (page->prev != NULL) page->prev->next = page->next;
+  else q->first = page->next;
+  if (page->next != NULL) page->next->prev = page->prev;
+  else q->last = page->prev;
+  page->next = page->prev = NULL;
+  if (was_first) hak_direct_update(heap, page->size_class);
+}
+
+static void hak_queue_push_front(hak_heap_t* heap, hak_page_queue_t* q, hak_page_t* page) {
+  page->prev = NULL;
+  page->next = q->first;
+  if (q->first != NULL) q->first->prev = page;
+  else q->last = page;
+  q->first = page;
+  hak_direct_update(heap, page->size_class);
+}
+
+static void hak_queue_push_back(hak_heap_t* heap, hak_page_queue_t* q, hak_page_t* page) {
+  page->next = NULL;
+  page->prev = q->last;
+  if (q->last != NULL) q->last->next = page;
+  else q->first = page;
+  q->last = page;
+  if (q->first == page) hak_direct_update(heap, page->size_class);
+}
+
+static void hak_page_to_full(hak_heap_t* heap, hak_page_t* page) {
+  hak_queue_remove(heap, &heap->queues[page->size_class], page);
+  hak_page_flag_set(page, HAK_PAGE_IN_FULL);
+  page->next = heap->full;
+  if (heap->full != NULL) heap->full->prev = page;
+  heap->full = page;
+}
+
+static void hak_page_unfull(hak_heap_t* heap, hak_page_t* page) {
+  if (page->prev != NULL) page->prev->next = page->next;
+  else heap->full = page->next;
+  if (page->next != NULL) page->next->prev = page->prev;
+  hak_page_flag_clear(page, HAK_PAGE_IN_FULL);
+  hak_queue_push_back(heap, &heap->queues[page->size_class], page);
+}
+
+void _hak_heap_queues_reset(hak_heap_t* heap) {
+  memset(heap->queues, 0, sizeof(heap->queues));
+  heap->full = NULL;
+  for (size_t w = 0; w < HAK_DIRECT_COUNT; w++) heap->direct[w] = &_hak_page_empty;
+}
+
+// ----- Pages -----
+static void hak_page_init(hak_page_t* page, size_t cls, bool checked) {
+  hak_segment_t* seg = hak_segment_of(page);
+  uint8_t* end = (uint8_t*)seg + (size_t)(page->slice_index + page->slice_count) * HAK_SLICE_SIZE;
+  page->size_class = (uint8_t)cls;
+  page->block_size = _hak_class_size[cls];
+  page->reserved = (uint32_t)((size_t)(end - page->start) / page->block_size);
+  page->capacity = 0;
+  page->used_flags = checked ? (uint32_t)HAK_PAGE_CHECKED << HAK_PAGE_FLAG_SHIFT : 0;
+  hak_track_noaccess(page->start, (size_t)(end - page->start));
+}
+
+// Carves up to HAK_EXTEND_BYTES of blocks from the page's untouched tail onto
+// its (empty) free list.
+static void hak_page_extend(const hak_tld_t* tld, hak_page_t* page) {
+  size_t bsize = page->block_size;
+  size_t n = page->reserved - page->capacity;
+  size_t max = HAK_EXTEND_BYTES / bsize;
+  if (max < 1) max = 1;
+  if (n > max) n = max;
+  uint8_t* first = page->start + (size_t)page->capacity * bsize;
+  for (size_t i = 0; i < n; i++) {
+    hak_block_t* b = (hak_block_t*)(first + i * bsize);
+    hak_track_undefined(b, sizeof(*b));
+    hak_block_set_next(tld, b, i + 1 < n ? (hak_block_t*)(first + (i + 1) * bsize) : NULL);
+    hak_track_noaccess(b, sizeof(*b));
+  }
+  page->free = (hak_block_t*)first;
+  page->capacity += (uint32_t)n;
+  page->free_is_zero = page->is_zero_init;
+}
+
+// Makes page->free non-empty if the page has any block to give; returns
+// whether it has.
+bool _hak_page_collect(hak_page_t* page) {
+  if (page->free != NULL) return true;
+  if (page->local_free != NULL) {
+    page->free = page->local_free;
+    page->local_free = NULL;
+    page->free_is_zero = false;
+    return true;
+  }
+  if (page->capacity < page->reserved) {
+    hak_page_extend(page->heap->tld, page);
+    return true;
+  }
+  return false;
+}
+
+// The page to allocate a block of class cls from, or NULL when out of memory.
+static hak_page_t* hak_heap_page_for(hak_heap_t* heap, size_t cls) {
+  hak_page_queue_t* q = &heap->queues[cls];
+  for (hak_page_t* page = q->first; page != NULL;) {
+    hak_page_t* next = page->next;
+    if (_hak_page_collect(page)) {
+      if (page != q->first) {
+        hak_queue_remove(heap, q, page);
+        hak_queue_push_front(heap, q, page);
+      }
+      return page;
+    }
+    hak_page_to_full(heap, page);
+    page = next;
+  }
+  hak_page_t* page = _hak_segment_page_alloc(heap, hak_class_slices(cls));
+  if (page == NULL) return NULL;
+  hak_page_init(page, cls, heap->tld->checked);
+  hak_page_extend(heap->tld, page);
+  hak_queue_push_front(heap, q, page);
+  return page;
+}
+
+// The start of the block containing p (p inside the page's carved blocks).
+uint8_t* _hak_page_block_start(const hak_page_t* page, const void* p) {
+  size_t off = (size_t)((const uint8_t*)p - page->start);
+  return page->start + off - off % page->block_size;
+}
+
+// ----- Freeing into a page (owner thread, slow path) -----
+void _hak_page_free_local(hak_page_t* page, hak_block_t* block) {
+  hak_heap_t* heap = page->heap;
+  hak_block_set_next(heap->tld, block, page->local_free);
+  page->local_free = block;
+  page->used_flags--;
+  if (hak_page_flags(page) & HAK_PAGE_IN_FULL) hak_page_unfull(heap, page);
+  if (hak_page_used(page) == 0) _hak_page_retire(page, true);
+}
+
+// An empty page leaves its queue and gives its slices back, unless it is the
+// only page of its class and keep_last is set (so a heap that allocates and
+// frees one block in a loop does not map and purge a page each time).
+void _hak_page_retire(hak_page_t* page, bool keep_last) {
+  hak_heap_t* heap = page->heap;
+  hak_page_queue_t* q = &heap->queues[page->size_class];
+  hak_assert_internal(hak_page_used(page) == 0);
+  if (keep_last && q->first == page && page->next == NULL) return;
+  if (hak_page_flags(page) & HAK_PAGE_IN_FULL) {
+    hak_page_unfull(heap, page);
+  }
+  hak_queue_remove(heap, q, page);
+  _hak_segment_page_free(page);
+}
+
+// ----- Cross-thread frees -----
+void _hak_heap_drain_remote(hak_heap_t* heap) {
+  hak_block_t* b = atomic_exchange_explicit(&heap->xthread_free, NULL, memory_order_acquire);
+  hak_hb_after(&heap->xthread_free);
+  while (b != NULL) {
+    hak_track_defined(b, sizeof(*b));
+    hak_block_t* next = b->next;
+    _hak_page_free_local(hak_page_of(hak_segment_of(b), b), b);
+    b = next;
+  }
+}
+
+// Drains cross-thread frees and frees every empty page (force: the kept last
+// pages too), then purges what is due.
+void _hak_heap_collect(hak_heap_t* heap, bool force) {
+  _hak_heap_drain_remote(heap);
+  for (size_t cls = 0; cls < HAK_CLASS_COUNT; cls++) {
+    for (hak_page_t* page = heap->queues[cls].first; page != NULL;) {
+      hak_page_t* next = page->next;
+      if (hak_page_used(page) == 0) _hak_page_retire(page, !force);
+      page = next;
+    }
+  }
+  int64_t now = _hak_prim_clock_ms();
+  for (hak_segment_t* seg = heap->segments; seg != NULL; seg = seg->next) _hak_segment_purge(seg, now, force);
+}
+
+// ----- The allocation slow path -----
+void* _hak_alloc_generic(hak_heap_t* heap, size_t size, hak_site_t site, bool zero) {
+  hak_tld_t* tld = heap->tld;
+  if hak_unlikely(tld == &_hak_tld_empty) {  // the thread's first allocation (H2)
+    tld = _hak_tld_acquire();
+    if (tld == NULL) {
+      errno = ENOMEM;
+      return NULL;
+    }
+    heap = hak_heap_for_site(tld, site);
+  }
+  if hak_unlikely(++tld->generic_count >= 64) _hak_tld_periodic(tld);  // H4
+  if (atomic_load_explicit(&heap->xthread_free, memory_order_relaxed) != NULL) _hak_heap_drain_remote(heap);
+
+  if hak_unlikely(size > HAK_LARGE_MAX) return _hak_whale_alloc(heap, size, 0, zero, site);
+  size_t cls = hak_size_class(size);
+  hak_page_t* page = hak_heap_page_for(heap, cls);
+  if hak_unlikely(page == NULL) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  hak_block_t* block = page->free;
+  hak_track_defined(block, sizeof(*block));
+  page->free = hak_block_next(tld, block);
+  page->used_flags++;
+  heap->tier_alloc[hak_class_tier(cls)]++;
+  hak_track_malloc(block, size, zero);
+  if (zero) {
+    if (page->free_is_zero) block->next = NULL;
+    else memset(block, 0, page->block_size);
+  }
+  return block;
+}

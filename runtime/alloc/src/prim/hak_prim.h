@@ -1,0 +1,40 @@
+/* hak_prim.h: the allocator's only door to the OS (implemented in prim/prim.c).
+
+   Contract for every function here:
+   - int results: 0 on success, an errno value (ENOMEM, EINVAL, ...) on failure;
+   - out-parameters are non-NULL and written only on success;
+   - addresses and sizes are multiples of the OS page size (4 KiB or larger);
+   - none of them allocates memory through malloc or calls back into hakmem,
+     so they are safe inside malloc itself, before init and after fork. */
+#ifndef HAK_PRIM_H
+#define HAK_PRIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+// Maps `size` bytes of zeroed read-write memory aligned to `align` (a power of
+// two >= the page size). `hint` is only a hint.
+int _hak_prim_map(size_t size, size_t align, void* hint, void** out);
+int _hak_prim_unmap(void* addr, size_t size);
+// Gives the pages back to the OS; they read as zero afterwards.
+int _hak_prim_purge(void* addr, size_t size);
+// Grows or shrinks a mapping in place.
+int _hak_prim_remap_inplace(void* addr, size_t old_size, size_t new_size);
+// Moves a mapping to `dest` (a mapping of new_size the caller made and gives up).
+int _hak_prim_remap_to(void* addr, size_t old_size, size_t new_size, void* dest);
+
+size_t _hak_prim_page_size(void);
+int64_t _hak_prim_clock_ms(void);      // monotonic milliseconds
+size_t _hak_prim_rss(void);            // resident set size now, bytes (0 if unknown)
+size_t _hak_prim_rss_peak(void);       // peak resident set size, bytes (0 if unknown)
+const char* _hak_prim_getenv(const char* name);  // NULL if unset
+void _hak_prim_write_err(const char* s, size_t len);  // to fd 2, unbuffered
+uint64_t _hak_prim_thread_id(void);
+
+// Calls on_exit(tld) when a thread that registered a value exits.
+int _hak_prim_thread_key_init(void (*on_exit)(void* value));
+void _hak_prim_thread_key_set(void* value);
+int _hak_prim_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void));
+
+#endif  // HAK_PRIM_H

@@ -1,0 +1,143 @@
+/* prim.c: Linux/POSIX implementation of hak_prim.h, the allocator's only OS
+   calls (mmap, munmap, mremap, madvise, clock, /proc RSS, thread keys, fork
+   hooks). Nothing here allocates through malloc. */
+#define _GNU_SOURCE
+#include "hak_prim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+// ----- Memory -----
+static _Atomic(uintptr_t) prim_hint;  // where the last aligned mapping ended: next one likely fits there
+
+static void* prim_mmap(void* addr, size_t size, int extra) {
+  void* p = mmap(addr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | extra, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+
+int _hak_prim_map(size_t size, size_t align, void* hint, void** out) {
+  if (size == 0 || (align & (align - 1)) != 0 || size + align < size) return EINVAL;
+  uintptr_t h = hint ? (uintptr_t)hint : atomic_load_explicit(&prim_hint, memory_order_relaxed);
+  if (h != 0 && (h & (align - 1)) == 0) {
+    // MAP_FIXED_NOREPLACE: take the hint or fail, never move elsewhere.
+    void* p = prim_mmap((void*)h, size, MAP_FIXED_NOREPLACE);
+    if (p != NULL && (uintptr_t)p == h) {
+      atomic_store_explicit(&prim_hint, h + size, memory_order_relaxed);
+      *out = p;
+      return 0;
+    }
+    if (p != NULL) munmap(p, size);  // an old kernel treated the flag as a hint
+  }
+  void* p = prim_mmap(NULL, size, 0);
+  if (p == NULL) return errno ? errno : ENOMEM;
+  if (((uintptr_t)p & (align - 1)) != 0) {
+    munmap(p, size);
+    size_t over = size + align;
+    p = prim_mmap(NULL, over, 0);
+    if (p == NULL) return errno ? errno : ENOMEM;
+    uintptr_t a = ((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1);
+    size_t pre = a - (uintptr_t)p, post = over - pre - size;
+    if (pre) munmap(p, pre);
+    if (post) munmap((void*)(a + size), post);
+    p = (void*)a;
+  }
+  atomic_store_explicit(&prim_hint, (uintptr_t)p + size, memory_order_relaxed);
+  *out = p;
+  return 0;
+}
+
+int _hak_prim_unmap(void* addr, size_t size) {
+  return munmap(addr, size) == 0 ? 0 : errno;
+}
+
+int _hak_prim_purge(void* addr, size_t size) {
+  return madvise(addr, size, MADV_DONTNEED) == 0 ? 0 : errno;
+}
+
+int _hak_prim_remap_inplace(void* addr, size_t old_size, size_t new_size) {
+  void* p = mremap(addr, old_size, new_size, 0);
+  return p == MAP_FAILED ? errno : 0;
+}
+
+int _hak_prim_remap_to(void* addr, size_t old_size, size_t new_size, void* dest) {
+  void* p = mremap(addr, old_size, new_size, MREMAP_MAYMOVE | MREMAP_FIXED, dest);
+  return p == MAP_FAILED ? errno : 0;
+}
+
+size_t _hak_prim_page_size(void) {
+  static size_t page;
+  if (page == 0) {
+    long v = sysconf(_SC_PAGESIZE);
+    page = v > 0 ? (size_t)v : 4096;
+  }
+  return page;
+}
+
+// ----- Time, RSS, environment, output -----
+int64_t _hak_prim_clock_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+size_t _hak_prim_rss(void) {
+  int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char buf[128];
+  ssize_t n = read(fd, buf, sizeof(buf) - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = 0;
+  const char* s = buf;
+  while (*s && *s != ' ') s++;  // skip total size
+  unsigned long long pages = strtoull(s, NULL, 10);
+  return (size_t)pages * _hak_prim_page_size();
+}
+
+size_t _hak_prim_rss_peak(void) {
+  struct rusage ru;
+  if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
+  return (size_t)ru.ru_maxrss * 1024;
+}
+
+const char* _hak_prim_getenv(const char* name) {
+  return getenv(name);
+}
+
+void _hak_prim_write_err(const char* s, size_t len) {
+  while (len > 0) {
+    ssize_t n = write(2, s, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    s += n;
+    len -= (size_t)n;
+  }
+}
+
+uint64_t _hak_prim_thread_id(void) {
+  return (uint64_t)syscall(SYS_gettid);
+}
+
+// ----- Threads and fork -----
+static pthread_key_t prim_key;
+
+int _hak_prim_thread_key_init(void (*on_exit)(void* value)) {
+  return pthread_key_create(&prim_key, on_exit);
+}
+
+void _hak_prim_thread_key_set(void* value) {
+  pthread_setspecific(prim_key, value);
+}
+
+int _hak_prim_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void)) {
+  return pthread_atfork(prepare, parent, child);
+}

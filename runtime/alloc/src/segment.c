@@ -1,0 +1,259 @@
+/* segment.c: segments (4 MiB, 4 MiB-aligned, 64 slices of 64 KiB), the
+   segment map, the cache of empty segments, and purging.
+
+   A segment belongs to one heap; a page is a run of free slices found with a
+   bit trick on the segment's free_slices word. When a page is freed its slices
+   become dirty; after HAKMEM_PURGE_DELAY_MS they are purged (madvise) and
+   read as zero again. A segment whose slices are all free goes to a bounded
+   cache of empty segments (its map byte says CACHED, so a stale free into it
+   is recognised), or back to the OS.
+
+   Invariant: the segment map byte of a segment is its owner tld's map id
+   while the segment is in a heap, HAK_SEGMAP_CACHED while cached, and
+   HAK_SEGMAP_NONE once unmapped. It is written before the memory is handed
+   out and before it is unmapped. */
+#include <pthread.h>
+
+#include "hak_internal.h"
+
+uint8_t _hak_segmap[HAK_SEGMAP_COUNT];  // 32 MiB of bss: only the touched pages become resident
+
+static pthread_mutex_t seg_lock = PTHREAD_MUTEX_INITIALIZER;  // the cache
+static hak_segment_t* seg_cache;  // empty segments, linked by next
+static size_t seg_cache_count;
+
+#define HAK_SLICES_ALL (~(uint64_t)0)
+
+// ----- Segment map -----
+void _hak_segmap_set(uintptr_t addr, size_t size, uint8_t value) {
+  size_t first = addr >> HAK_SEGMENT_SHIFT;
+  size_t last = (addr + size - 1) >> HAK_SEGMENT_SHIFT;
+  for (size_t i = first; i <= last && i < HAK_SEGMAP_COUNT; i++) {
+    __atomic_store_n(&_hak_segmap[i], value, __ATOMIC_RELEASE);
+  }
+}
+
+// ----- The cache of empty segments -----
+static size_t hak_segment_header_size(void) {
+  return (sizeof(hak_segment_t) + 63) & ~(size_t)63;
+}
+
+static void hak_segment_unmap(hak_segment_t* seg) {
+  _hak_segmap_set((uintptr_t)seg, HAK_SEGMENT_SIZE, HAK_SEGMAP_NONE);
+  _hak_prim_unmap(seg, HAK_SEGMENT_SIZE);
+  atomic_fetch_add(&_hak_gstats.munmap_calls, 1);
+  _hak_stat_add(&_hak_gstats.mapped_current, &_hak_gstats.mapped_peak, -(int64_t)HAK_SEGMENT_SIZE);
+  _hak_stat_add(&_hak_gstats.segments_current, &_hak_gstats.segments_peak, -1);
+}
+
+static hak_segment_t* hak_segment_cache_pop(void) {
+  pthread_mutex_lock(&seg_lock);
+  hak_segment_t* seg = seg_cache;
+  if (seg != NULL) {
+    seg_cache = seg->next;
+    seg_cache_count--;
+    atomic_fetch_sub(&_hak_gstats.segments_cached, 1);
+  }
+  pthread_mutex_unlock(&seg_lock);
+  return seg;
+}
+
+// Purges cached segments whose delay has passed and unmaps those beyond the
+// cache bound (all of them with force).
+void _hak_segment_cache_flush(bool force) {
+  int64_t now = _hak_prim_clock_ms();
+  size_t keep = force ? 0 : (size_t)(_hak_option_fast(HAK_OPT_SEGMENT_CACHE) > 0 ? _hak_option_fast(HAK_OPT_SEGMENT_CACHE) : 0);
+  hak_segment_t* drop = NULL;
+  pthread_mutex_lock(&seg_lock);
+  hak_segment_t** link = &seg_cache;
+  size_t n = 0;
+  while (*link != NULL) {
+    hak_segment_t* seg = *link;
+    if (n >= keep) {
+      *link = seg->next;
+      seg->next = drop;
+      drop = seg;
+      seg_cache_count--;
+      atomic_fetch_sub(&_hak_gstats.segments_cached, 1);
+      continue;
+    }
+    _hak_segment_purge(seg, now, force);
+    n++;
+    link = &seg->next;
+  }
+  pthread_mutex_unlock(&seg_lock);
+  while (drop != NULL) {
+    hak_segment_t* next = drop->next;
+    hak_segment_unmap(drop);
+    drop = next;
+  }
+}
+
+// ----- Segments -----
+static hak_segment_t* hak_segment_map_new(void) {
+  void* mem = NULL;
+  if (_hak_prim_map(HAK_SEGMENT_SIZE, HAK_SEGMENT_SIZE, NULL, &mem) != 0) return NULL;
+  atomic_fetch_add(&_hak_gstats.mmap_calls, 1);
+  _hak_stat_add(&_hak_gstats.mapped_current, &_hak_gstats.mapped_peak, (int64_t)HAK_SEGMENT_SIZE);
+  _hak_stat_add(&_hak_gstats.segments_current, &_hak_gstats.segments_peak, 1);
+  hak_segment_t* seg = (hak_segment_t*)mem;  // fresh memory is zero: no memset (lesson of the original hakmem)
+  seg->kind = HAK_SEG_SLICED;
+  seg->first_offset = hak_segment_header_size();
+  seg->zero_slices = HAK_SLICES_ALL;
+  seg->dirty_slices = 0;
+  return seg;
+}
+
+static hak_segment_t* hak_segment_new(hak_heap_t* heap) {
+  hak_segment_t* seg = hak_segment_cache_pop();
+  if (seg == NULL) seg = hak_segment_map_new();
+  if (seg == NULL) return NULL;
+  seg->heap = heap;
+  seg->map_id = heap->tld->map_id;
+  seg->free_slices = HAK_SLICES_ALL;
+  for (size_t i = 0; i < HAK_SLICES; i++) seg->slice_page[i] = &_hak_page_empty;
+  seg->prev = NULL;
+  seg->next = heap->segments;
+  if (heap->segments != NULL) heap->segments->prev = seg;
+  heap->segments = seg;
+  _hak_segmap_set((uintptr_t)seg, HAK_SEGMENT_SIZE, seg->map_id);
+  return seg;
+}
+
+// Gives an empty segment back: to the cache, or to the OS when it is full.
+void _hak_segment_release(hak_segment_t* seg) {
+  hak_heap_t* heap = seg->heap;
+  hak_assert_internal(seg->free_slices == HAK_SLICES_ALL);
+  if (seg->prev != NULL) seg->prev->next = seg->next;
+  else heap->segments = seg->next;
+  if (seg->next != NULL) seg->next->prev = seg->prev;
+  seg->heap = NULL;
+  seg->prev = NULL;
+  long bound = _hak_option_fast(HAK_OPT_SEGMENT_CACHE);
+  _hak_segmap_set((uintptr_t)seg, HAK_SEGMENT_SIZE, HAK_SEGMAP_CACHED);
+  pthread_mutex_lock(&seg_lock);
+  bool cached = bound > 0 && seg_cache_count < (size_t)bound;
+  if (cached) {
+    seg->next = seg_cache;
+    seg_cache = seg;
+    seg_cache_count++;
+    atomic_fetch_add(&_hak_gstats.segments_cached, 1);
+  }
+  pthread_mutex_unlock(&seg_lock);
+  if (!cached) {
+    hak_segment_unmap(seg);
+  } else if (_hak_option_fast(HAK_OPT_PURGE_DELAY_MS) == 0) {
+    _hak_segment_purge(seg, 0, true);  // racing with nothing: only cache flushes touch cached segments, under the lock
+  }
+}
+
+// Index of the lowest run of n set bits in `free` (n in 1..64), or -1.
+static int hak_find_run(uint64_t free, size_t n) {
+  uint64_t x = free;
+  for (size_t have = 1; have < n && x != 0;) {
+    size_t step = have < n - have ? have : n - have;
+    x &= x >> step;
+    have += step;
+  }
+  return x == 0 ? -1 : __builtin_ctzll(x);
+}
+
+static uint64_t hak_slice_mask(size_t index, size_t count) {
+  uint64_t bits = count >= 64 ? HAK_SLICES_ALL : (((uint64_t)1 << count) - 1);
+  return bits << index;
+}
+
+// A page of `slices` slices for `heap`: from one of its segments, or a new one.
+hak_page_t* _hak_segment_page_alloc(hak_heap_t* heap, size_t slices) {
+  hak_assert_internal(slices >= 1 && slices < HAK_SLICES);
+  hak_segment_t* seg = heap->segments;
+  int index = -1;
+  for (; seg != NULL; seg = seg->next) {
+    index = hak_find_run(seg->free_slices, slices);
+    if (index >= 0) break;
+  }
+  if (seg == NULL) {
+    seg = hak_segment_new(heap);
+    if (seg == NULL) return NULL;
+    index = hak_find_run(seg->free_slices, slices);
+  }
+  uint64_t mask = hak_slice_mask((size_t)index, slices);
+  hak_page_t* page = &seg->pages[index];
+  memset(page, 0, sizeof(*page));
+  page->slice_index = (uint8_t)index;
+  page->slice_count = (uint8_t)slices;
+  page->is_zero_init = (seg->zero_slices & mask) == mask;
+  page->heap = heap;
+  size_t offset = (size_t)index * HAK_SLICE_SIZE;
+  page->start = (uint8_t*)seg + (index == 0 ? seg->first_offset : offset);
+  seg->free_slices &= ~mask;
+  seg->zero_slices &= ~mask;
+  seg->dirty_slices &= ~mask;
+  for (size_t i = (size_t)index; i < (size_t)index + slices; i++) seg->slice_page[i] = page;
+  heap->page_count++;
+  _hak_stat_add(&_hak_gstats.pages_current, &_hak_gstats.pages_peak, 1);
+  return page;
+}
+
+// Frees a page's slices; an empty segment is released.
+void _hak_segment_page_free(hak_page_t* page) {
+  hak_segment_t* seg = hak_segment_of(page);
+  hak_heap_t* heap = page->heap;
+  size_t index = page->slice_index, count = page->slice_count;
+  uint64_t mask = hak_slice_mask(index, count);
+  for (size_t i = index; i < index + count; i++) seg->slice_page[i] = &_hak_page_empty;
+  bool touched = page->capacity > 0 || !page->is_zero_init;
+  page->slice_count = 0;
+  page->heap = NULL;
+  seg->free_slices |= mask;
+  if (touched) seg->dirty_slices |= mask;
+  else seg->zero_slices |= mask;
+  heap->page_count--;
+  _hak_stat_add(&_hak_gstats.pages_current, &_hak_gstats.pages_peak, -1);
+  long delay = _hak_option_fast(HAK_OPT_PURGE_DELAY_MS);
+  if (seg->dirty_slices != 0) {
+    if (delay == 0) {
+      _hak_segment_purge(seg, 0, true);
+    } else if (delay > 0 && seg->purge_at == 0) {
+      seg->purge_at = _hak_prim_clock_ms() + delay;
+      hak_tld_t* tld = heap->tld;
+      if (tld->next_purge == 0 || seg->purge_at < tld->next_purge) tld->next_purge = seg->purge_at;
+    }
+  }
+  if (seg->free_slices == HAK_SLICES_ALL) _hak_segment_release(seg);
+}
+
+// Purges the dirty slices of a segment when their delay has passed (or now
+// with force). The header's own page in slice 0 is never purged.
+void _hak_segment_purge(hak_segment_t* seg, int64_t now, bool force) {
+  uint64_t dirty = seg->dirty_slices;
+  if (dirty == 0) return;
+  if (!force && (_hak_option_fast(HAK_OPT_PURGE_DELAY_MS) < 0 || now < seg->purge_at)) return;
+  size_t os_page = _hak_prim_page_size();
+  while (dirty != 0) {
+    size_t i = (size_t)__builtin_ctzll(dirty);
+    uint64_t rest = ~(dirty >> i);  // ones where the run of dirty slices from i ends
+    size_t n = rest != 0 ? (size_t)__builtin_ctzll(rest) : 64;
+    uint8_t* from = (uint8_t*)seg + i * HAK_SLICE_SIZE;
+    uint8_t* to = (uint8_t*)seg + (i + n) * HAK_SLICE_SIZE;
+    if (i == 0) from = (uint8_t*)seg + ((seg->first_offset + os_page - 1) & ~(os_page - 1));
+    if (to > from) {
+      _hak_prim_purge(from, (size_t)(to - from));
+      atomic_fetch_add(&_hak_gstats.purged_bytes, (int64_t)(to - from));
+    }
+    dirty &= ~hak_slice_mask(i, n);
+  }
+  seg->zero_slices |= seg->dirty_slices;
+  seg->dirty_slices = 0;
+  seg->purge_at = 0;
+}
+
+// ----- Fork -----
+void _hak_segment_lock(bool lock) {
+  if (lock) pthread_mutex_lock(&seg_lock);
+  else pthread_mutex_unlock(&seg_lock);
+}
+
+void _hak_segment_fork_child(void) {
+  pthread_mutex_init(&seg_lock, NULL);
+}
