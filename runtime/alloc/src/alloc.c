@@ -19,7 +19,7 @@ static inline void* hak_alloc_fast(hak_heap_t* heap, size_t size) {
   page->free = b->next;
   page->used_flags++;
   heap->tier_alloc[HAK_TIER_TINY]++;
-  hak_track_malloc(b, size, false);
+  hak_track_malloc(b, page->block_size, false);  // memcheck sees the usable size (see hak_internal.h)
   return b;
 }
 
@@ -44,8 +44,12 @@ HAK_API void* hak_calloc_at(size_t n, size_t size, hak_site_t site) {
     bool zero = page->free_is_zero;
     void* p = hak_alloc_fast(heap, total);
     if hak_likely(p != NULL) {
-      if (zero) ((hak_block_t*)p)->next = NULL;
-      else memset(p, 0, total);
+      if (zero) {
+        ((hak_block_t*)p)->next = NULL;
+        hak_track_defined(p, total);
+      } else {
+        memset(p, 0, total);
+      }
       return p;
     }
   }
@@ -92,8 +96,9 @@ HAK_API void* hak_aligned_alloc_at(size_t alignment, size_t size, hak_site_t sit
   if (p != block) {
     hak_page_t* page = hak_page_of(hak_segment_of(block), block);
     hak_page_flag_set(page, HAK_PAGE_HAS_ALIGNED);
+    page->has_aligned = true;
     hak_track_free(block);
-    hak_track_malloc(p, size, false);
+    hak_track_malloc(p, page->block_size - (size_t)(p - block), false);
   }
   return p;
 }
@@ -103,7 +108,7 @@ HAK_API size_t hak_usable_size(const void* p) {
   if (p == NULL) return 0;
   hak_lookup_t lk;
   if (!hak_lookup(p, &lk)) return 0;
-  if (lk.kind == HAK_LOOKUP_WHALE) return lk.whale->cached || (const uint8_t*)p != lk.whale->map_base + lk.whale->user_offset ? 0 : _hak_whale_usable(lk.whale, p);
+  if (lk.kind == HAK_LOOKUP_WHALE) return _hak_whale_usable(lk.whale, p);
   return lk.page->block_size - (size_t)((const uint8_t*)p - lk.block);
 }
 
@@ -136,20 +141,12 @@ HAK_API void* hak_realloc_at(void* p, size_t size, hak_site_t site) {
   if (lk.kind == HAK_LOOKUP_WHALE) {
     hak_whale_t* w = lk.whale;
     if (size > HAK_LARGE_MAX && (uint8_t*)w == w->map_base) return _hak_whale_realloc(w, p, size, site);
-    size_t usable = hak_usable_size(p);
-    if (usable == 0) {
-      _hak_invalid_pointer("realloc", p, "the block was already freed (double free)", -1, site);
-      errno = EINVAL;
-      return NULL;
-    }
+    size_t usable = _hak_whale_usable(w, p);
     if (size <= usable && size > HAK_LARGE_MAX) return p;
     return hak_realloc_move(p, usable, size, site);
   }
   size_t usable = lk.page->block_size - (size_t)((uint8_t*)p - lk.block);
-  if (size <= usable && size >= usable / 2) {
-    hak_track_resize(p, usable, size);
-    return p;  // fits, and does not waste more than half the block
-  }
+  if (size <= usable && size >= usable / 2) return p;  // fits, and does not waste more than half the block
   return hak_realloc_move(p, usable, size, site);
 }
 
@@ -165,6 +162,7 @@ HAK_API void hak_collect(bool force) {
   if (tld != &_hak_tld_empty) {
     for (size_t s = 0; s < HAK_SUBSYS_COUNT; s++) _hak_heap_collect(hak_heap_of(tld, (hak_subsys_t)s), force);
   }
+  if (force) _hak_tld_collect_abandoned();
   _hak_segment_cache_flush(force);
   _hak_whale_cache_flush(force);
 }

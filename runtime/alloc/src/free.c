@@ -44,18 +44,23 @@ static bool hak_lookup(const void* p, hak_lookup_t* out) {
   uintptr_t hdr = u & ~(uintptr_t)HAK_SEGMENT_MASK;
   if (v == HAK_SEGMAP_WHALE_PREV) hdr -= HAK_SEGMENT_SIZE;
   if (*(const uint8_t*)hdr == HAK_SEG_WHALE) {
+    hak_whale_t* w = (hak_whale_t*)hdr;
+    if (w->cached) return hak_lookup_invalid(out, "the block was already freed (double free)");
+    if ((const uint8_t*)p != w->map_base + w->user_offset) return hak_lookup_invalid(out, "pointer into the middle of a block");
     out->kind = HAK_LOOKUP_WHALE;
-    out->whale = (hak_whale_t*)hdr;
+    out->whale = w;
     return true;
   }
   hak_segment_t* seg = (hak_segment_t*)hdr;
   hak_page_t* page = hak_page_of(seg, p);
   if (page == &_hak_page_empty) return hak_lookup_invalid(out, "pointer into a free page (double free or stale pointer)");
-  if ((const uint8_t*)p < page->start || (const uint8_t*)p >= page->start + (size_t)page->capacity * page->block_size) {
+  // Only fields that are fixed while the page holds blocks are read here: any
+  // thread may look up a pointer while the owner works on the page.
+  if ((const uint8_t*)p < page->start || (const uint8_t*)p >= page->start + hak_page_bytes(page)) {
     return hak_lookup_invalid(out, "pointer outside the blocks of its page");
   }
   uint8_t* block = _hak_page_block_start(page, p);
-  if (block != (const uint8_t*)p && !(hak_page_flags(page) & HAK_PAGE_HAS_ALIGNED)) {
+  if (block != (const uint8_t*)p && !page->has_aligned) {
     return hak_lookup_invalid(out, "pointer into the middle of a block");
   }
   out->kind = HAK_LOOKUP_BLOCK;
@@ -68,9 +73,9 @@ static bool hak_lookup(const void* p, hak_lookup_t* out) {
 void _hak_free_remote(hak_page_t* page, hak_block_t* block) {
   hak_heap_t* heap = page->heap;
   hak_block_t* head = atomic_load_explicit(&heap->xthread_free, memory_order_relaxed);
-  hak_hb_before(&heap->xthread_free);
   do {
     block->next = head;
+    hak_hb_before(&heap->xthread_free);  // after the link write: the owner reads it after the exchange
   } while (!atomic_compare_exchange_weak_explicit(&heap->xthread_free, &head, block, memory_order_release,
                                                   memory_order_relaxed));
 }
@@ -87,7 +92,10 @@ HAK_NOINLINE void _hak_free_generic(void* p, hak_site_t site) {
     return;
   }
   if (lk.kind == HAK_LOOKUP_WHALE) {
-    _hak_whale_free(lk.whale, p, site);
+    if hak_unlikely(!_hak_whale_free(lk.whale, p, site)) {  // lost a race with another free of it
+      if (tld != &_hak_tld_empty) tld->invalid_free++;
+      return;
+    }
   } else {
     hak_page_t* page = lk.page;
     hak_block_t* block = (hak_block_t*)lk.block;
@@ -96,10 +104,10 @@ HAK_NOINLINE void _hak_free_generic(void* p, hak_site_t site) {
     if (page->heap->tld == tld) {
       _hak_page_free_local(page, block);
     } else {
+      // The block is the owner's once pushed: it stays addressable here.
       _hak_free_remote(page, block);
       if (tld != &_hak_tld_empty) tld->remote_free++;
     }
-    hak_track_noaccess(block, sizeof(*block));
   }
   if (tld != &_hak_tld_empty) tld->free_count++;
   else atomic_fetch_add(&_hak_gstats.free_count_exited, 1);

@@ -84,6 +84,7 @@ HAK_INTERN size_t _hak_heap_release(hak_heap_t* heap);
 HAK_INTERN void _hak_tld_foreach(void (*fn)(hak_tld_t* tld, void* arg), void* arg);
 HAK_INTERN void _hak_tld_fork_child(void);
 HAK_INTERN void _hak_tld_on_thread_exit(void* value);
+HAK_INTERN void _hak_tld_collect_abandoned(void);
 HAK_INTERN void _hak_tld_lock(bool lock);
 
 // ----- "free.c" (included by alloc.c) -----
@@ -92,7 +93,7 @@ HAK_INTERN void _hak_free_remote(hak_page_t* page, hak_block_t* block);
 
 // ----- "whale.c" -----
 HAK_INTERN void* _hak_whale_alloc(hak_heap_t* heap, size_t size, size_t align, bool zero, hak_site_t site);
-HAK_INTERN void _hak_whale_free(hak_whale_t* w, const void* p, hak_site_t site);
+HAK_INTERN bool _hak_whale_free(hak_whale_t* w, const void* p, hak_site_t site);
 HAK_INTERN void* _hak_whale_realloc(hak_whale_t* w, void* p, size_t size, hak_site_t site);
 HAK_INTERN void _hak_whale_cache_flush(bool force);
 HAK_INTERN size_t _hak_whale_release_heap(hak_heap_t* heap);
@@ -176,12 +177,22 @@ static inline void hak_block_set_next(const hak_tld_t* tld, hak_block_t* b, hak_
 }
 
 // ----- Valgrind (HAK_VALGRIND=1): memcheck sees every block, helgrind the lock-free hand-offs -----
+// Blocks are registered with their usable size (the block size), not the
+// requested one: realloc and usable_size may use the whole block. Overruns
+// into the slack are caught by checked mode's canary instead.
 #if HAK_VALGRIND
 #include <valgrind/helgrind.h>
 #include <valgrind/memcheck.h>
 #define hak_track_malloc(p, size, zero) VALGRIND_MALLOCLIKE_BLOCK((p), (size), 0, (zero))
 #define hak_track_free(p) VALGRIND_FREELIKE_BLOCK((p), 0)
-#define hak_track_resize(p, oldsize, newsize) VALGRIND_RESIZEINPLACE_BLOCK((p), (oldsize), (newsize), 0)
+// A block that moved or changed size (whales): re-registered, the bytes it
+// kept marked defined.
+#define hak_track_resize(p, q, oldsize, newsize)                                    \
+  do {                                                                              \
+    VALGRIND_FREELIKE_BLOCK((p), 0);                                                \
+    VALGRIND_MALLOCLIKE_BLOCK((q), (newsize), 0, 0);                                \
+    VALGRIND_MAKE_MEM_DEFINED((q), (oldsize) < (newsize) ? (oldsize) : (newsize)); \
+  } while (0)
 #define hak_track_noaccess(p, n) VALGRIND_MAKE_MEM_NOACCESS((p), (n))
 #define hak_track_defined(p, n) VALGRIND_MAKE_MEM_DEFINED((p), (n))
 #define hak_track_undefined(p, n) VALGRIND_MAKE_MEM_UNDEFINED((p), (n))
@@ -191,7 +202,7 @@ static inline void hak_block_set_next(const hak_tld_t* tld, hak_block_t* b, hak_
 #else
 #define hak_track_malloc(p, size, zero) ((void)0)
 #define hak_track_free(p) ((void)0)
-#define hak_track_resize(p, oldsize, newsize) ((void)0)
+#define hak_track_resize(p, q, oldsize, newsize) ((void)0)
 #define hak_track_noaccess(p, n) ((void)0)
 #define hak_track_defined(p, n) ((void)0)
 #define hak_track_undefined(p, n) ((void)0)

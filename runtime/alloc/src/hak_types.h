@@ -126,6 +126,7 @@ typedef struct hak_page_s {
   uint32_t reserved;          // blocks that fit in the page
   bool free_is_zero;          // every block on `free` is zero but for its link word
   bool is_zero_init;          // the page's memory was fresh (all zero) when it was set up
+  bool has_aligned;           // copy of HAK_PAGE_HAS_ALIGNED that other threads may read (set once, never cleared)
   uint8_t* start;             // address of block 0
   hak_heap_t* heap;           // owner; fixed while any block is live
   struct hak_page_s* next;    // in the heap's class queue or full list

@@ -139,8 +139,39 @@ void _hak_tld_periodic(hak_tld_t* tld) {
 }
 
 // ----- Bulk release -----
+#if HAK_VALGRIND
+// Under memcheck, tells it that the live blocks of a page are gone (it would
+// report them as leaks otherwise): the blocks not on a free list. Costs a walk
+// of the page's blocks, only when running on valgrind.
+static void hak_page_untrack_live(hak_page_t* page) {
+  size_t n = page->capacity, bytes = (n + 7) / 8;
+  size_t map_size = (bytes + _hak_prim_page_size() - 1) & ~(_hak_prim_page_size() - 1);
+  uint8_t* is_free = NULL;
+  if (n == 0 || page->has_aligned || _hak_prim_map(map_size, _hak_prim_page_size(), NULL, (void**)&is_free) != 0) return;
+  hak_tld_t* tld = page->heap->tld;
+  hak_block_t* lists[2] = {page->free, page->local_free};
+  for (size_t l = 0; l < 2; l++) {
+    for (hak_block_t* b = lists[l]; b != NULL;) {
+      size_t i = (size_t)((uint8_t*)b - page->start) / page->block_size;
+      is_free[i / 8] |= (uint8_t)(1u << (i % 8));
+      hak_track_defined(b, sizeof(*b));
+      hak_block_t* next = hak_block_next(tld, b);
+      hak_track_noaccess(b, sizeof(*b));
+      b = next;
+    }
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (!(is_free[i / 8] & (1u << (i % 8)))) hak_track_free(page->start + i * page->block_size);
+  }
+  _hak_prim_unmap(is_free, map_size);
+}
+#endif
+
 size_t _hak_heap_release(hak_heap_t* heap) {
   size_t bytes = 0;
+#if HAK_VALGRIND
+  if (RUNNING_ON_VALGRIND) _hak_heap_drain_remote(heap);  // so the walk below knows every free block
+#endif
   // Frees other threads made of this heap's blocks: the blocks go with their pages.
   (void)atomic_exchange_explicit(&heap->xthread_free, NULL, memory_order_acquire);
   while (heap->segments != NULL) {
@@ -153,6 +184,9 @@ size_t _hak_heap_release(hak_heap_t* heap) {
       }
       i += page->slice_count;
       bytes += (size_t)page->slice_count * HAK_SLICE_SIZE;
+#if HAK_VALGRIND
+      if (RUNNING_ON_VALGRIND) hak_page_untrack_live(page);
+#endif
       hak_track_noaccess(page->start, hak_page_bytes(page));
       page->used_flags = 0;
       // _hak_segment_page_free releases the segment with its last page.
@@ -164,6 +198,16 @@ size_t _hak_heap_release(hak_heap_t* heap) {
   bytes += _hak_whale_release_heap(heap);
   atomic_fetch_add(&_hak_gstats.heap_releases, 1);
   return bytes;
+}
+
+// Applies the pending frees of every abandoned tld and gives back its empty
+// pages (hak_collect with force).
+void _hak_tld_collect_abandoned(void) {
+  pthread_mutex_lock(&tld_lock);
+  for (hak_tld_t* tld = tld_abandoned; tld != NULL; tld = tld->next_abandoned) {
+    for (size_t s = 0; s < HAK_SUBSYS_COUNT; s++) _hak_heap_collect(hak_heap_of(tld, (hak_subsys_t)s), true);
+  }
+  pthread_mutex_unlock(&tld_lock);
 }
 
 // ----- Walking all tlds (stats) -----

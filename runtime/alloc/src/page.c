@@ -175,6 +175,7 @@ uint8_t* _hak_page_block_start(const hak_page_t* page, const void* p) {
 void _hak_page_free_local(hak_page_t* page, hak_block_t* block) {
   hak_heap_t* heap = page->heap;
   hak_block_set_next(heap->tld, block, page->local_free);
+  hak_track_noaccess(block, sizeof(*block));
   page->local_free = block;
   page->used_flags--;
   if (hak_page_flags(page) & HAK_PAGE_IN_FULL) hak_page_unfull(heap, page);
@@ -249,10 +250,10 @@ void* _hak_alloc_generic(hak_heap_t* heap, size_t size, hak_site_t site, bool ze
   page->free = hak_block_next(tld, block);
   page->used_flags++;
   heap->tier_alloc[hak_class_tier(cls)]++;
-  hak_track_malloc(block, size, zero);
+  hak_track_malloc(block, page->block_size, zero);
   if (zero) {
     if (page->free_is_zero) block->next = NULL;
-    else memset(block, 0, page->block_size);
+    else memset(block, 0, size);
   }
   return block;
 }

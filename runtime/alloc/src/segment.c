@@ -90,9 +90,9 @@ void _hak_segment_cache_flush(bool force) {
 }
 
 // ----- Segments -----
-static hak_segment_t* hak_segment_map_new(void) {
+static hak_segment_t* hak_segment_map_new(void* hint) {
   void* mem = NULL;
-  if (_hak_prim_map(HAK_SEGMENT_SIZE, HAK_SEGMENT_SIZE, NULL, &mem) != 0) return NULL;
+  if (_hak_prim_map(HAK_SEGMENT_SIZE, HAK_SEGMENT_SIZE, hint, &mem) != 0) return NULL;
   atomic_fetch_add(&_hak_gstats.mmap_calls, 1);
   _hak_stat_add(&_hak_gstats.mapped_current, &_hak_gstats.mapped_peak, (int64_t)HAK_SEGMENT_SIZE);
   _hak_stat_add(&_hak_gstats.segments_current, &_hak_gstats.segments_peak, 1);
@@ -106,7 +106,7 @@ static hak_segment_t* hak_segment_map_new(void) {
 
 static hak_segment_t* hak_segment_new(hak_heap_t* heap) {
   hak_segment_t* seg = hak_segment_cache_pop();
-  if (seg == NULL) seg = hak_segment_map_new();
+  if (seg == NULL) seg = hak_segment_map_new(heap->segments != NULL ? (uint8_t*)heap->segments + HAK_SEGMENT_SIZE : NULL);
   if (seg == NULL) return NULL;
   seg->heap = heap;
   seg->map_id = heap->tld->map_id;

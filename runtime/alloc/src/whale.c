@@ -101,7 +101,7 @@ void* _hak_whale_alloc(hak_heap_t* heap, size_t size, size_t align, bool zero, h
     errno = ENOMEM;
     return NULL;
   }
-  size_t need = hak_os_round(user_offset + size);
+  size_t need = hak_os_round(user_offset + (size == 0 ? 1 : size));  // the block's first byte is mapped
   hak_whale_t* w = NULL;
   bool fresh = false;
   pthread_mutex_lock(&whale_lock);
@@ -131,7 +131,7 @@ void* _hak_whale_alloc(hak_heap_t* heap, size_t size, size_t align, bool zero, h
   heap->tier_alloc[HAK_TIER_WHALE]++;
   atomic_fetch_add(&_hak_gstats.whale_bytes_current, (int64_t)_hak_whale_usable(w, hak_whale_block(w)));
   uint8_t* block = hak_whale_block(w);
-  hak_track_malloc(block, size, zero || fresh);
+  hak_track_malloc(block, _hak_whale_usable(w, block), zero || fresh);
   if (zero && !fresh) memset(block, 0, size);  // fresh mappings are zero already
   return block;
 }
@@ -149,11 +149,11 @@ static bool hak_whale_check(hak_whale_t* w, const void* p, const char* op, hak_s
   return true;
 }
 
-void _hak_whale_free(hak_whale_t* w, const void* p, hak_site_t site) {
+bool _hak_whale_free(hak_whale_t* w, const void* p, hak_site_t site) {
   pthread_mutex_lock(&whale_lock);
   if (!hak_whale_check(w, p, "free", site)) {
     pthread_mutex_unlock(&whale_lock);
-    return;
+    return false;
   }
   hak_track_free((void*)p);
   hak_whale_unlink(w);
@@ -175,6 +175,7 @@ void _hak_whale_free(hak_whale_t* w, const void* p, hak_site_t site) {
   }
   pthread_mutex_unlock(&whale_lock);
   if (!cache) hak_whale_unmap(w);
+  return true;
 }
 
 // Unmaps cached whales older than the purge delay (all with force).
@@ -220,7 +221,10 @@ void* _hak_whale_realloc(hak_whale_t* w, void* p, size_t size, hak_site_t site) 
     errno = ENOMEM;
   } else if (need <= w->map_size) {
     if (need < w->map_size && _hak_prim_remap_inplace(w->map_base, w->map_size, need) == 0) {
-      _hak_segmap_set((uintptr_t)w->map_base + need, w->map_size - need, HAK_SEGMAP_NONE);
+      // Unmark only the 4 MiB chunks the mapping no longer reaches.
+      uintptr_t keep = ((uintptr_t)w->map_base + need + HAK_SEGMENT_MASK) & ~(uintptr_t)HAK_SEGMENT_MASK;
+      uintptr_t old_end = (uintptr_t)w->map_base + w->map_size;
+      if (old_end > keep) _hak_segmap_set(keep, old_end - keep, HAK_SEGMAP_NONE);
       _hak_stat_add(&_hak_gstats.mapped_current, &_hak_gstats.mapped_peak, (int64_t)need - (int64_t)w->map_size);
       w->map_size = need;
     }
@@ -264,12 +268,7 @@ void* _hak_whale_realloc(hak_whale_t* w, void* p, size_t size, hak_site_t site) 
   if (result != NULL) {
     size_t new_usable = _hak_whale_usable(w, result);
     atomic_fetch_add(&_hak_gstats.whale_bytes_current, (int64_t)new_usable - (int64_t)old_usable);
-    if (result == p) {
-      hak_track_resize(p, old_usable, size);
-    } else {
-      hak_track_free(p);
-      hak_track_malloc(result, size, false);
-    }
+    hak_track_resize(p, result, old_usable, new_usable);
   }
   return result;
 }

@@ -14,7 +14,8 @@
 #include <stdint.h>
 
 // Maps `size` bytes of zeroed read-write memory aligned to `align` (a power of
-// two >= the page size). `hint` is only a hint.
+// two >= the page size). `hint` (NULL: none) is tried first, so that a
+// thread's segments tend to be contiguous; the result may be elsewhere.
 int _hak_prim_map(size_t size, size_t align, void* hint, void** out);
 int _hak_prim_unmap(void* addr, size_t size);
 // Gives the pages back to the OS; they read as zero afterwards.

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -17,8 +16,6 @@
 #include <unistd.h>
 
 // ----- Memory -----
-static _Atomic(uintptr_t) prim_hint;  // where the last aligned mapping ended: next one likely fits there
-
 static void* prim_mmap(void* addr, size_t size, int extra) {
   void* p = mmap(addr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | extra, -1, 0);
   return p == MAP_FAILED ? NULL : p;
@@ -26,12 +23,11 @@ static void* prim_mmap(void* addr, size_t size, int extra) {
 
 int _hak_prim_map(size_t size, size_t align, void* hint, void** out) {
   if (size == 0 || (align & (align - 1)) != 0 || size + align < size) return EINVAL;
-  uintptr_t h = hint ? (uintptr_t)hint : atomic_load_explicit(&prim_hint, memory_order_relaxed);
+  uintptr_t h = (uintptr_t)hint;
   if (h != 0 && (h & (align - 1)) == 0) {
     // MAP_FIXED_NOREPLACE: take the hint or fail, never move elsewhere.
     void* p = prim_mmap((void*)h, size, MAP_FIXED_NOREPLACE);
     if (p != NULL && (uintptr_t)p == h) {
-      atomic_store_explicit(&prim_hint, h + size, memory_order_relaxed);
       *out = p;
       return 0;
     }
@@ -50,7 +46,6 @@ int _hak_prim_map(size_t size, size_t align, void* hint, void** out) {
     if (post) munmap((void*)(a + size), post);
     p = (void*)a;
   }
-  atomic_store_explicit(&prim_hint, (uintptr_t)p + size, memory_order_relaxed);
   *out = p;
   return 0;
 }

@@ -1,0 +1,51 @@
+#!/bin/sh
+# `make test`: every test, on a fresh Debian 12 machine (deps.sh installed
+# what is missing). Builds, in order:
+#   build/        Release, -Werror: unit, stress, drop-in, script and smoke tests
+#   build-debug/  Debug (HAK_DEBUG=2, valgrind client requests): the same tests
+#                 with asserts, plus memcheck and helgrind runs
+#   build-asan/   ASan+UBSan: the tests that list SANITIZE address
+#   build-tsan/   TSan: the tests that list SANITIZE thread
+#   build-fuzz/   clang libFuzzer + ASan/UBSan: the fuzz targets, ~60 s each
+# Stops at the first failure. JOBS (default 2) sets build and ctest parallelism.
+set -eu
+cd "$(dirname "$0")/.."
+JOBS=${JOBS:-2}
+start=$(date +%s)
+
+stage() { printf '\n=== %s (%ss)\n' "$1" "$(( $(date +%s) - start ))"; }
+
+configure_build() {  # dir, cmake args...
+  dir=$1; shift
+  cmake -S . -B "$dir" -DHAK_WERROR=ON "$@" >/dev/null
+  cmake --build "$dir" -j "$JOBS" >/dev/null || cmake --build "$dir" -j 1
+}
+
+stage "layers"
+scripts/check-layers.sh
+
+stage "Release build and tests"
+configure_build build -DCMAKE_BUILD_TYPE=Release -DHAK_BUILD_TESTS=ON
+ctest --test-dir build --output-on-failure -j "$JOBS"
+
+stage "Debug build: asserts, memcheck, helgrind"
+configure_build build-debug -DCMAKE_BUILD_TYPE=Debug -DHAK_BUILD_TESTS=ON -DHAK_BUILD_BENCH=OFF
+ctest --test-dir build-debug --output-on-failure -j "$JOBS"
+
+stage "ASan+UBSan build"
+configure_build build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHAK_SANITIZE=address -DHAK_BUILD_TESTS=ON
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j "$JOBS"
+
+stage "TSan build"
+configure_build build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHAK_SANITIZE=thread -DHAK_BUILD_TESTS=ON
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --test-dir build-tsan --output-on-failure -j "$JOBS"
+
+if [ -f tests/json/fuzz_json.c ]; then
+  stage "Fuzz build (clang)"
+  CC=clang CXX=clang++ configure_build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHAK_SANITIZE=address \
+    -DHAK_FUZZ=ON -DHAK_BUILD_TESTS=ON -DHAK_BUILD_BENCH=OFF
+  ctest --test-dir build-fuzz --output-on-failure -L fuzz
+fi
+
+stage "all tests passed"
