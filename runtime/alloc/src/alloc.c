@@ -23,13 +23,16 @@ static inline void* hak_alloc_fast(hak_heap_t* heap, size_t size) {
   return b;
 }
 
+static HAK_NOINLINE void* hak_alloc_slow(size_t size, hak_site_t site) {
+  return _hak_alloc_generic(hak_heap_for_site(_hak_tld, site), size, site, false);
+}
+
 HAK_API void* hak_alloc_at(size_t size, hak_site_t site) {
-  hak_heap_t* heap = hak_heap_for_site(_hak_tld, site);
   if hak_likely(size <= HAK_TINY_MAX) {
-    void* p = hak_alloc_fast(heap, size);
+    void* p = hak_alloc_fast(hak_heap_for_site(_hak_tld, site), size);
     if hak_likely(p != NULL) return p;
   }
-  return _hak_alloc_generic(heap, size, site, false);
+  return hak_alloc_slow(size, site);  // size and site stay in their argument registers
 }
 
 HAK_API void* hak_calloc_at(size_t n, size_t size, hak_site_t site) {

@@ -78,7 +78,10 @@ hak_tld_t* _hak_tld_acquire(void) {
 // ----- Thread exit -----
 // Called by the thread-key destructor of an exiting thread.
 static void hak_tld_abandon(hak_tld_t* tld) {
-  for (size_t s = 0; s < HAK_SUBSYS_COUNT; s++) _hak_heap_collect(hak_heap_of(tld, (hak_subsys_t)s), true);
+  // Empty pages go back to their segments now; purging waits for the usual
+  // delay, so that a thread started right after (thread churn) reuses the
+  // memory without faulting it in again.
+  for (size_t s = 0; s < HAK_SUBSYS_COUNT; s++) _hak_heap_collect(hak_heap_of(tld, (hak_subsys_t)s), false);
   _hak_tld = &_hak_tld_empty;
   tld->abandoned = true;
   tld->generic_count = 0;
@@ -97,16 +100,16 @@ void _hak_tld_on_thread_exit(void* value) {
 }
 
 // ----- Periodic work (H4) -----
-// Every 64 slow-path calls: purge what is due, and apply the pending frees of
-// one abandoned tld so that memory of exited threads comes back even when no
-// new thread starts.
+// Every 64 slow-path calls: purge what is due, and visit one abandoned tld
+// (apply the frees that reached it, purge what is due) so that the memory of
+// exited threads comes back even when no new thread starts.
 static void hak_tld_visit_abandoned(void) {
   if (pthread_mutex_trylock(&tld_lock) != 0) return;
   hak_tld_t* tld = tld_abandoned;
   if (tld != NULL) {
     for (size_t s = 0; s < HAK_SUBSYS_COUNT; s++) {
       hak_heap_t* heap = hak_heap_of(tld, (hak_subsys_t)s);
-      if (atomic_load_explicit(&heap->xthread_free, memory_order_relaxed) != NULL) _hak_heap_collect(heap, true);
+      if (heap->segments != NULL) _hak_heap_collect(heap, false);  // frees that arrived, purges that are due
     }
     // Move it to the end so the next visit sees another one.
     if (tld->next_abandoned != NULL) {
