@@ -14,10 +14,13 @@
      freed like any other.
    - Blocks are aligned to 16 bytes when their size is 16 or more, to 8 bytes
      otherwise; hak_aligned_alloc_at gives stronger alignment.
-   - Freeing NULL is a no-op. Freeing a pointer that hakmem did not hand out
-     (a foreign pointer, an interior pointer, a corrupt value) is detected by
-     the ownership lookup, reported on stderr with the pointer, and ignored;
-     with HAKMEM_CHECK=1 it aborts instead. It is never treated as a block.
+   - Freeing NULL is a no-op. Freeing a pointer that is not in hakmem's
+     memory (a foreign pointer, a corrupt value, memory already given back) is
+     detected by the ownership lookup, reported on stderr with the pointer,
+     and ignored; with HAKMEM_CHECK=1 it aborts instead. It is never treated
+     as a block. A pointer into the middle of a block, or a block freed twice,
+     is detected when the block is above 1 MiB; for smaller blocks only in
+     checked mode (HAKMEM_CHECK=1), which verifies every free.
    - Any thread may free any block; the site passed to a free should be the
      one the block was allocated with (it only feeds the per-site profile).
    - Every function is thread-safe. */

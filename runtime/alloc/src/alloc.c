@@ -96,6 +96,10 @@ HAK_API void* hak_aligned_alloc_at(size_t alignment, size_t size, hak_site_t sit
   uint8_t* block = _hak_alloc_generic(heap, over, site, false);
   if (block == NULL) return NULL;
   uint8_t* p = (uint8_t*)(((uintptr_t)block + alignment - 1) & ~(uintptr_t)(alignment - 1));
+  if (heap->tld->checked && over <= HAK_LARGE_MAX - HAK_CHECK_PAD) {
+    hak_page_t* page = hak_page_of(hak_segment_of(block), block);
+    _hak_check_arm(page, block, (size_t)(p - block) + size, site);
+  }
   if (p != block) {
     hak_page_t* page = hak_page_of(hak_segment_of(block), block);
     hak_page_flag_set(page, HAK_PAGE_HAS_ALIGNED);
@@ -112,6 +116,7 @@ HAK_API size_t hak_usable_size(const void* p) {
   hak_lookup_t lk;
   if (!hak_lookup(p, &lk)) return 0;
   if (lk.kind == HAK_LOOKUP_WHALE) return _hak_whale_usable(lk.whale, p);
+  if (lk.page->has_checked) return hak_check_pad(lk.page, lk.block)->size - (size_t)((const uint8_t*)p - lk.block);
   return lk.page->block_size - (size_t)((const uint8_t*)p - lk.block);
 }
 
@@ -149,6 +154,11 @@ HAK_API void* hak_realloc_at(void* p, size_t size, hak_site_t site) {
     return hak_realloc_move(p, usable, size, site);
   }
   size_t usable = lk.page->block_size - (size_t)((uint8_t*)p - lk.block);
+  if (lk.page->has_checked) {  // checked blocks are moved every time, so the trailer is rewritten
+    hak_check_pad_t* pad = hak_check_pad(lk.page, lk.block);
+    if (pad->canary != hak_check_canary(lk.block)) _hak_check_free(lk.page, lk.block, p, site);  // aborts
+    return hak_realloc_move(p, pad->size - (size_t)((uint8_t*)p - lk.block), size, site);
+  }
   if (size <= usable && size >= usable / 2) return p;  // fits, and does not waste more than half the block
   return hak_realloc_move(p, usable, size, site);
 }

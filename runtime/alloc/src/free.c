@@ -99,6 +99,7 @@ HAK_NOINLINE void _hak_free_generic(void* p, hak_site_t site) {
   } else {
     hak_page_t* page = lk.page;
     hak_block_t* block = (hak_block_t*)lk.block;
+    if (page->has_checked) _hak_check_free(page, lk.block, p, site);
     hak_track_free(p);
     hak_track_undefined(block, sizeof(*block));
     if (page->heap->tld == tld) {

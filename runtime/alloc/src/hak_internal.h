@@ -76,6 +76,8 @@ HAK_INTERN void _hak_heap_drain_remote(hak_heap_t* heap);
 HAK_INTERN void _hak_heap_collect(hak_heap_t* heap, bool force);
 HAK_INTERN uint8_t* _hak_page_block_start(const hak_page_t* page, const void* p);
 HAK_INTERN void _hak_heap_queues_reset(hak_heap_t* heap);
+HAK_INTERN void _hak_check_arm(hak_page_t* page, uint8_t* block, size_t request, hak_site_t site);
+HAK_INTERN void _hak_check_free(hak_page_t* page, uint8_t* block, const void* p, hak_site_t site);
 
 // ----- "heap.c" -----
 HAK_INTERN hak_tld_t* _hak_tld_acquire(void);
@@ -174,6 +176,30 @@ static inline hak_block_t* hak_block_next(const hak_tld_t* tld, const hak_block_
 }
 static inline void hak_block_set_next(const hak_tld_t* tld, hak_block_t* b, hak_block_t* next) {
   b->next = tld->checked ? (hak_block_t*)((uintptr_t)next ^ _hak_list_key) : next;
+}
+
+// ----- Checked mode -----
+// A checked block ends with this trailer; the bytes between the requested
+// size and the trailer hold HAK_CHECK_FILL. Freeing verifies both, then marks
+// the trailer freed, so a second free of the block is recognised.
+typedef struct hak_check_pad_s {
+  uint32_t size;    // bytes requested, counted from the block start
+  hak_site_t site;  // allocation site
+  uint64_t canary;  // hak_check_canary(block), or that ^ HAK_CHECK_FREED once freed
+} hak_check_pad_t;
+#define HAK_CHECK_PAD sizeof(hak_check_pad_t)
+#define HAK_CHECK_FILL 0xDE
+#define HAK_CHECK_FREED 0xDFDFDFDFDFDFDFDFull
+static inline uint64_t hak_check_canary(const void* block) {
+  return ((uint64_t)(uintptr_t)block * 0x9E3779B97F4A7C15ull) ^ _hak_list_key;
+}
+static inline hak_check_pad_t* hak_check_pad(const hak_page_t* page, const uint8_t* block) {
+  return (hak_check_pad_t*)(block + page->block_size - HAK_CHECK_PAD);
+}
+// Is p the start of a carved block of the page? (checked mode, owner or not)
+static inline bool hak_page_is_block(const hak_page_t* page, const void* p) {
+  const uint8_t* b = (const uint8_t*)p;
+  return b >= page->start && b < page->start + hak_page_bytes(page) && (size_t)(b - page->start) % page->block_size == 0;
 }
 
 // ----- Valgrind (HAK_VALGRIND=1): memcheck sees every block, helgrind the lock-free hand-offs -----

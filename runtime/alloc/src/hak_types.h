@@ -127,6 +127,7 @@ typedef struct hak_page_s {
   bool free_is_zero;          // every block on `free` is zero but for its link word
   bool is_zero_init;          // the page's memory was fresh (all zero) when it was set up
   bool has_aligned;           // copy of HAK_PAGE_HAS_ALIGNED that other threads may read (set once, never cleared)
+  bool has_checked;           // copy of HAK_PAGE_CHECKED that other threads may read (fixed for the page's life)
   uint8_t* start;             // address of block 0
   hak_heap_t* heap;           // owner; fixed while any block is live
   struct hak_page_s* next;    // in the heap's class queue or full list

@@ -102,6 +102,7 @@ static void hak_page_init(hak_page_t* page, size_t cls, bool checked) {
   page->reserved = (uint32_t)((size_t)(end - page->start) / page->block_size);
   page->capacity = 0;
   page->used_flags = checked ? (uint32_t)HAK_PAGE_CHECKED << HAK_PAGE_FLAG_SHIFT : 0;
+  page->has_checked = checked;
   hak_track_noaccess(page->start, (size_t)(end - page->start));
 }
 
@@ -238,7 +239,9 @@ void* _hak_alloc_generic(hak_heap_t* heap, size_t size, hak_site_t site, bool ze
   if hak_unlikely(++tld->generic_count >= 64) _hak_tld_periodic(tld);  // H4
   if (atomic_load_explicit(&heap->xthread_free, memory_order_relaxed) != NULL) _hak_heap_drain_remote(heap);
 
-  if hak_unlikely(size > HAK_LARGE_MAX) return _hak_whale_alloc(heap, size, 0, zero, site);
+  size_t request = size;
+  if (tld->checked && size <= HAK_LARGE_MAX - HAK_CHECK_PAD) size = (size < 8 ? 8 : size) + HAK_CHECK_PAD;
+  if hak_unlikely(size > HAK_LARGE_MAX) return _hak_whale_alloc(heap, request, 0, zero, site);
   size_t cls = hak_size_class(size);
   hak_page_t* page = hak_heap_page_for(heap, cls);
   if hak_unlikely(page == NULL) {
@@ -247,13 +250,44 @@ void* _hak_alloc_generic(hak_heap_t* heap, size_t size, hak_site_t site, bool ze
   }
   hak_block_t* block = page->free;
   hak_track_defined(block, sizeof(*block));
-  page->free = hak_block_next(tld, block);
+  hak_block_t* next = hak_block_next(tld, block);
+  if hak_unlikely(tld->checked && next != NULL && !hak_page_is_block(page, next)) {
+    _hak_check_fail("free list corrupted (a freed block was written to)", block, (int)cls, site);
+  }
+  page->free = next;
   page->used_flags++;
   heap->tier_alloc[hak_class_tier(cls)]++;
   hak_track_malloc(block, page->block_size, zero);
   if (zero) {
     if (page->free_is_zero) block->next = NULL;
-    else memset(block, 0, size);
+    else memset(block, 0, request);
   }
+  if (tld->checked) _hak_check_arm(page, (uint8_t*)block, request, site);
   return block;
+}
+
+// ----- Checked mode -----
+// Writes the trailer and the fill after the `request` bytes of a new block.
+void _hak_check_arm(hak_page_t* page, uint8_t* block, size_t request, hak_site_t site) {
+  hak_check_pad_t* pad = hak_check_pad(page, block);
+  memset(block + request, HAK_CHECK_FILL, (size_t)((uint8_t*)pad - (block + request)));
+  pad->size = (uint32_t)request;
+  pad->site = site;
+  pad->canary = hak_check_canary(block);
+}
+
+// Verifies a checked block being freed (p: the pointer given, block: its
+// start) and marks it freed; aborts with a distinct message on misuse.
+void _hak_check_free(hak_page_t* page, uint8_t* block, const void* p, hak_site_t site) {
+  hak_check_pad_t* pad = hak_check_pad(page, block);
+  uint64_t canary = hak_check_canary(block);
+  int cls = page->size_class;
+  if (pad->canary == (canary ^ HAK_CHECK_FREED)) _hak_check_fail("double free", p, cls, pad->site);
+  if (pad->canary != canary || pad->size > page->block_size - HAK_CHECK_PAD) {
+    _hak_check_fail("heap overflow: the block's trailer was overwritten (write past the requested size)", p, cls, site);
+  }
+  for (const uint8_t* c = block + pad->size; c < (uint8_t*)pad; c++) {
+    if (*c != HAK_CHECK_FILL) _hak_check_fail("heap overflow: write past the requested size", p, cls, pad->site);
+  }
+  pad->canary = canary ^ HAK_CHECK_FREED;
 }
