@@ -335,7 +335,8 @@ int32_t hbc_emit_call(hbc_func_t* f, hbc_op_t op, int a, int b, int c, uint32_t 
 hbc_label_t hbc_label_new(hbc_func_t* f);
 // Binds label l to the current end of f's code. Returns 0 or -1.
 int hbc_label_bind(hbc_func_t* f, hbc_label_t l);
-// The pc a label is bound to; UINT32_MAX when unbound or unknown.
+// The pc a label is bound to; UINT32_MAX when unbound or unknown (and after
+// hbc_module_finish, which frees the builder state).
 uint32_t hbc_label_pc(const hbc_func_t* f, hbc_label_t l);
 // Appends a jumping op to label `target`: JMP (a, b, c ignored) or any op with
 // a W jump word (JT, JF, JEQ..JGEI, FORPREP, FORLOOP, ITERPREP, ITERNEXT).
