@@ -101,12 +101,13 @@ HJSON_INLINE char* hjson_esc(char* o, const uint8_t* p, size_t len, bool check) 
 
 size_t hjson_escape(const char* s, size_t len, char* out) {
   if (!out) return 0;
-  if (!s) len = 0;
+  if (!s) s = "", len = 0;
   return (size_t)(hjson_esc(out, (const uint8_t*)s, len, false) - out);
 }
 
 bool hjson_utf8_valid(const char* s, size_t len) {
-  const uint8_t *p = (const uint8_t*)s, *end = p + (s ? len : 0);
+  if (!s) return len == 0;
+  const uint8_t *p = (const uint8_t*)s, *end = p + len;
   while (p < end) {
     while (end - p >= 8 && (hjson_load64(p) & 0x8080808080808080ull) == 0) p += 8;
     if (p == end) break;
