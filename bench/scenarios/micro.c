@@ -70,6 +70,9 @@ static void* micro_worker(void* p) {
   return NULL;
 }
 
+static size_t micro_total_ops;
+static double micro_total_seconds;
+
 static void micro_run(const micro_case_t* c, size_t iterations, unsigned threads) {
   pthread_t th[64];
   micro_arg_t args[64];
@@ -84,6 +87,8 @@ static void micro_run(const micro_case_t* c, size_t iterations, unsigned threads
     ops += args[t].iterations;
   }
   double elapsed = bench_now() - t0;
+  micro_total_ops += ops;
+  micro_total_seconds += elapsed;
   printf("micro: case=%s threads=%u ops=%zu seconds=%.3f ns_per_op=%.1f throughput=%.0f ops/s\n", c->name, threads, ops,
          elapsed, elapsed * 1e9 / (double)ops * threads, (double)ops / elapsed);
 }
@@ -109,7 +114,8 @@ int main(int argc, char** argv) {
     fprintf(stderr, "\n");
     return 2;
   }
-  printf("micro: peak_rss_kb=%ld\n", bench_peak_rss_kb());
+  printf("micro: total cases=%d ops=%zu seconds=%.3f throughput=%.0f ops/s peak_rss_kb=%ld\n", ran, micro_total_ops,
+         micro_total_seconds, (double)micro_total_ops / micro_total_seconds, bench_peak_rss_kb());
   bench_report_allocator();
   return 0;
 }
