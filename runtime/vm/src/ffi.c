@@ -13,7 +13,8 @@
    A native function that faults (SIGSEGV, SIGBUS, SIGFPE, SIGILL) because
    the declaration or the arguments are wrong is turned into a runtime error
    instead of a crash: the call runs under sigsetjmp with a per-thread jump
-   target, and the handler (installed at the first extern call) jumps back
+   target, and the handler (installed when a program with externs is
+   created) jumps back
    when that target is set; otherwise it restores the previous action so the
    fault takes its usual course. This is best effort: state the native code
    left behind (a lock it held) is not repaired. */
@@ -51,6 +52,44 @@ static ffi_type* hvm_ffi_type(uint8_t t) {
   }
 }
 
+// ----- Fault guard -----
+static __thread sigjmp_buf* hvm_ffi_jb;  // set while this thread runs a native call
+static struct sigaction hvm_ffi_old[4];
+static const int hvm_ffi_sigs[4] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL};
+static pthread_mutex_t hvm_ffi_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void hvm_ffi_fault(int sig, siginfo_t* si, void* uc) {
+  sigjmp_buf* jb = hvm_ffi_jb;
+  if (jb) {
+    hvm_ffi_jb = NULL;
+    siglongjmp(*jb, sig);
+  }
+  for (int j = 0; j < 4; j++) {  // not a native call of ours: let the fault take its course
+    if (hvm_ffi_sigs[j] == sig) sigaction(sig, &hvm_ffi_old[j], NULL);
+  }
+}
+
+// Installs the guard unless it is in place (another handler may have
+// replaced it since: it becomes the previous action we fall back to).
+static void hvm_ffi_install(void) {
+  struct sigaction sa, cur;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = hvm_ffi_fault;
+  sa.sa_flags = SA_SIGINFO;
+  sigemptyset(&sa.sa_mask);
+  pthread_mutex_lock(&hvm_ffi_mu);
+  for (int j = 0; j < 4; j++) {
+    if (sigaction(hvm_ffi_sigs[j], NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == hvm_ffi_fault)
+      continue;
+    sigaction(hvm_ffi_sigs[j], &sa, &hvm_ffi_old[j]);
+  }
+  pthread_mutex_unlock(&hvm_ffi_mu);
+}
+
+static const char* hvm_sig_name(int sig) {
+  return sig == SIGSEGV ? "SIGSEGV" : sig == SIGBUS ? "SIGBUS" : sig == SIGFPE ? "SIGFPE" : "SIGILL";
+}
+
 int _hvm_ffi_init(hvm_program_t* p) {
   uint32_t n = p->m->nexterns;
   p->ext = NULL;
@@ -58,6 +97,7 @@ int _hvm_ffi_init(hvm_program_t* p) {
   p->ext = p->alc->alloc(p->alc->ctx, n * sizeof(hvm_ext_t), _hvm_site_static(HVM_SITE_PROGRAM));
   if (!p->ext) return -1;
   memset(p->ext, 0, n * sizeof(hvm_ext_t));
+  hvm_ffi_install();  // programs with externs get the fault guard
   return 0;
 }
 
@@ -130,36 +170,6 @@ static void hvm_ext_resolve(hvm_program_t* p, uint32_t xi) {
   pthread_mutex_unlock(&p->mu);
 }
 
-// ----- Fault guard -----
-static __thread sigjmp_buf* hvm_ffi_jb;  // set while this thread runs a native call
-static struct sigaction hvm_ffi_old[4];
-static const int hvm_ffi_sigs[4] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL};
-static pthread_once_t hvm_ffi_once = PTHREAD_ONCE_INIT;
-
-static void hvm_ffi_fault(int sig, siginfo_t* si, void* uc) {
-  sigjmp_buf* jb = hvm_ffi_jb;
-  if (jb) {
-    hvm_ffi_jb = NULL;
-    siglongjmp(*jb, sig);
-  }
-  for (int j = 0; j < 4; j++) {  // not a native call of ours: let the fault take its course
-    if (hvm_ffi_sigs[j] == sig) sigaction(sig, &hvm_ffi_old[j], NULL);
-  }
-}
-
-static void hvm_ffi_install(void) {
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_sigaction = hvm_ffi_fault;
-  sa.sa_flags = SA_SIGINFO;
-  sigemptyset(&sa.sa_mask);
-  for (int j = 0; j < 4; j++) sigaction(hvm_ffi_sigs[j], &sa, &hvm_ffi_old[j]);
-}
-
-static const char* hvm_sig_name(int sig) {
-  return sig == SIGSEGV ? "SIGSEGV" : sig == SIGBUS ? "SIGBUS" : sig == SIGFPE ? "SIGFPE" : "SIGILL";
-}
-
 // ----- Calls -----
 typedef union hvm_ffi_val_u {
   int64_t i;
@@ -218,7 +228,6 @@ void _hvm_ffi_call(hvm_t* vm, uint32_t xi, hvm_value_t* args, uint32_t nargs, hv
     hvm_ffi_arg(vm, x, j, args[j], &vals[j]);
     ptrs[j] = &vals[j];
   }
-  pthread_once(&hvm_ffi_once, hvm_ffi_install);
   hvm_ffi_val_t ret;
   ret.i = 0;
   sigjmp_buf jb;

@@ -89,6 +89,7 @@ HVM_NOINLINE void _hvm_buf_reserve(hvm_t* vm, size_t more) {
 }
 
 void _hvm_buf_put(hvm_t* vm, const char* s, size_t len) {
+  if (!len) return;
   _hvm_buf_reserve(vm, len);
   memcpy(vm->buf + vm->blen, s, len);
   vm->blen += len;

@@ -330,8 +330,8 @@ HVM_NOINLINE static void hvm_iter_prep(hvm_t* vm, hvm_value_t* ra) {
 
 HVM_NOINLINE static void hvm_new_map(hvm_t* vm, hvm_value_t* ra, const hvm_value_t* rb, uint32_t n) {
   hvm_map_t* m = _hvm_map_new(vm, n);
-  *ra = hvm_obj(m, HVM_MAP);  // rooted before the sets can raise
   for (uint32_t j = 0; j < n; j++) _hvm_map_set(vm, m, rb[2 * j], rb[2 * j + 1]);
+  *ra = hvm_obj(m, HVM_MAP);  // last: ra may be one of the operands
 }
 
 HVM_NOINLINE static void hvm_append(hvm_t* vm, hvm_value_t a, hvm_value_t v) {
