@@ -240,7 +240,8 @@ bool hjson_writer_value(hjson_writer_t* w, const hjson_val_t* v);  // a whole DO
 // Checks the value is complete and hands the text over to *out (then the
 // writer holds nothing; destroy is still allowed). False on any error.
 bool hjson_writer_finish(hjson_writer_t* w, hjson_buf_t* out);
-static inline const hjson_error_t* hjson_writer_error(const hjson_writer_t* w) { return &w->err; }
+// The writer's first error (code HJSON_OK while fine).
+static inline const hjson_error_t* hjson_writer_error(const hjson_writer_t* w);
 
 // Writes s[0..len) as a JSON string literal with quotes into out, which must
 // hold 6 * len + 2 bytes; returns the bytes written. Bytes are not checked
@@ -329,6 +330,7 @@ static inline hjson_val_t* hjson_obj_val(const hjson_val_t* obj, size_t i) {
 static inline hjson_val_t* hjson_obj_getz(const hjson_val_t* obj, const char* key) {
   return key ? hjson_obj_get(obj, key, strlen(key)) : NULL;
 }
+static inline const hjson_error_t* hjson_writer_error(const hjson_writer_t* w) { return &w->err; }
 
 #ifdef __cplusplus
 }
