@@ -5,6 +5,7 @@
 #define HAK_INTERNAL_H
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "hak_types.h"
@@ -116,7 +117,7 @@ typedef struct hak_gstats_s {
 } hak_gstats_t;
 extern HAK_INTERN hak_gstats_t _hak_gstats;
 HAK_INTERN void _hak_stat_add(_Atomic(int64_t)* cur, _Atomic(int64_t)* peak, int64_t delta);
-HAK_INTERN void _hak_stats_at_exit(void);
+HAK_INTERN void _hak_stats_at_exit(FILE* out);
 
 // ----- "site.c" -----
 HAK_INTERN void _hak_site_init(void);

@@ -5,6 +5,7 @@
    _hak_tld_empty, whose heaps' direct tables point at _hak_page_empty (no
    free block, every flag set), so the first allocation and the first free of
    every thread take the slow paths, which call _hak_init and get a real tld. */
+#include <fcntl.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -60,8 +61,18 @@ static void hak_atfork_child(void) {
   _hak_site_lock(false);
 }
 
+// Reports at exit go to a private copy of stderr taken at init: programs
+// (coreutils among them) close stderr in their own exit handlers, which run
+// before this one.
+static int hak_report_fd = -1;
+
 static void hak_at_exit(void) {
-  _hak_stats_at_exit();
+  if (hak_report_fd < 0) return;
+  FILE* out = fdopen(hak_report_fd, "w");
+  if (out == NULL) return;
+  _hak_stats_at_exit(out);
+  fclose(out);
+  hak_report_fd = -1;
 }
 
 bool _hak_is_initialized(void) {
@@ -83,6 +94,7 @@ void _hak_init(void) {
   _hak_site_init();
   atomic_store_explicit(&hak_init_state, 2, memory_order_release);
   _hak_prim_atfork(hak_atfork_prepare, hak_atfork_parent, hak_atfork_child);
+  if (_hak_option_fast(HAK_OPT_STATS) || _hak_option_fast(HAK_OPT_PROFILE)) hak_report_fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
   atexit(hak_at_exit);
   if (_hak_option_fast(HAK_OPT_VERBOSE)) _hak_options_print();
   hak_in_init = false;

@@ -114,8 +114,8 @@ HAK_API void hak_stats_print_json(FILE* out) {
   fflush(out);
 }
 
-void _hak_stats_at_exit(void) {
+void _hak_stats_at_exit(FILE* out) {
   long mode = _hak_option_fast(HAK_OPT_STATS);
-  if (mode == 1) hak_stats_print(stderr);
-  else if (mode >= 2) hak_stats_print_json(stderr);
+  if (mode == 1) hak_stats_print(out);
+  else if (mode >= 2) hak_stats_print_json(out);
 }
