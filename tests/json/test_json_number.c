@@ -3,6 +3,7 @@
    glibc's correctly rounded printf/strtod, on fixed cases, edge classes
    (subnormals, powers of two, integers) and many seeded random doubles. */
 #include <float.h>
+#include <locale.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -229,12 +230,46 @@ static void test_read_double_prefix(void** state) {
   assert_true(d == 123.0);
 }
 
+// Parsing and writing do not depend on LC_NUMERIC: in a locale whose
+// decimal separator is ',' the results are the same. Skipped when no such
+// locale is installed (Debian: the `locales` package).
+static void test_locale_independent(void** state) {
+  const char* names[] = {"de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8", "fr_FR.utf8", "ru_RU.UTF-8", "nl_NL.UTF-8"};
+  const char* got = NULL;
+  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && !got; i++) got = setlocale(LC_NUMERIC, names[i]);
+  if (!got) {
+    print_message("no locale with a decimal comma installed: skipped\n");
+    skip();
+  }
+  assert_int_equal(localeconv()->decimal_point[0], ',');
+  double d = 0;
+  assert_int_equal(hjson_read_double("1.5", 3, &d), 3);
+  assert_true(d == 1.5);
+  char big[40] = "3.1415926535897932384626433832795028";  // more than 19 digits: the exact path
+  assert_int_equal(hjson_read_double(big, strlen(big), &d), strlen(big));
+  assert_true(d == 3.141592653589793);
+  char out[32];
+  hjson_dtoa(2.5e-7, out);
+  assert_string_equal(out, "2.5e-07");
+  hjson_dtoa(0.5, out);
+  assert_string_equal(out, "0.5");
+  const char* text = "[0.25,1e-3]";
+  hjson_doc_t* doc = hjson_parse(text, strlen(text), NULL, NULL);
+  hjson_buf_t o;
+  assert_true(hjson_write(hjson_doc_root(doc), HJSON_COMPACT, NULL, &o, NULL));
+  assert_string_equal(o.data, "[0.25,0.001]");
+  hjson_buf_free(&o, NULL);
+  hjson_doc_free(doc);
+  setlocale(LC_NUMERIC, "C");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_dtoa_examples),
       cmocka_unit_test(test_dtoa_shortest),
       cmocka_unit_test(test_parse_correct),
       cmocka_unit_test(test_read_double_prefix),
+      cmocka_unit_test(test_locale_independent),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
