@@ -173,7 +173,9 @@ HAK_API size_t hak_heap_release(hak_subsys_t sub) {
 HAK_API void hak_collect(bool force) {
   hak_tld_t* tld = _hak_tld;
   if (tld != &_hak_tld_empty) {
-    for (size_t s = 0; s < HAK_SUBSYS_COUNT; s++) _hak_heap_collect(hak_heap_of(tld, (hak_subsys_t)s), force);
+    for (size_t s = 0; s < HAK_SUBSYS_COUNT; s++) {
+      _hak_heap_collect(hak_heap_of(tld, (hak_subsys_t)s), force ? HAK_COLLECT_FORCE : HAK_COLLECT_NORMAL);
+    }
   }
   if (force) _hak_tld_collect_abandoned();
   _hak_segment_cache_flush(force);

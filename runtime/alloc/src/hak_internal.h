@@ -63,7 +63,7 @@ HAK_INTERN hak_page_t* _hak_segment_page_alloc(hak_heap_t* heap, size_t slices);
 HAK_INTERN void _hak_segment_page_free(hak_page_t* page);
 HAK_INTERN void _hak_segment_release(hak_segment_t* seg);
 HAK_INTERN void _hak_segment_purge(hak_segment_t* seg, int64_t now, bool force);
-HAK_INTERN void _hak_segment_cache_flush(bool force);
+HAK_INTERN bool _hak_segment_cache_flush(bool force);
 HAK_INTERN void _hak_segmap_set(uintptr_t addr, size_t size, uint8_t value);
 HAK_INTERN void _hak_segment_fork_child(void);
 HAK_INTERN void _hak_segment_lock(bool lock);
@@ -74,7 +74,12 @@ HAK_INTERN void _hak_page_free_local(hak_page_t* page, hak_block_t* block);
 HAK_INTERN void _hak_page_retire(hak_page_t* page, bool keep_last);
 HAK_INTERN bool _hak_page_collect(hak_page_t* page);
 HAK_INTERN void _hak_heap_drain_remote(hak_heap_t* heap);
-HAK_INTERN void _hak_heap_collect(hak_heap_t* heap, bool force);
+typedef enum hak_collect_e {
+  HAK_COLLECT_NORMAL,   // keep each class's last empty page; purge what is due
+  HAK_COLLECT_ABANDON,  // free every empty page; purge what is due (thread exit)
+  HAK_COLLECT_FORCE     // free every empty page; purge everything now
+} hak_collect_t;
+HAK_INTERN bool _hak_heap_collect(hak_heap_t* heap, hak_collect_t mode);
 HAK_INTERN uint8_t* _hak_page_block_start(const hak_page_t* page, const void* p);
 HAK_INTERN void _hak_heap_queues_reset(hak_heap_t* heap);
 HAK_INTERN void _hak_check_arm(hak_page_t* page, uint8_t* block, size_t request, hak_site_t site);
@@ -98,7 +103,7 @@ HAK_INTERN void _hak_free_remote(hak_page_t* page, hak_block_t* block);
 HAK_INTERN void* _hak_whale_alloc(hak_heap_t* heap, size_t size, size_t align, bool zero, hak_site_t site);
 HAK_INTERN bool _hak_whale_free(hak_whale_t* w, const void* p, hak_site_t site);
 HAK_INTERN void* _hak_whale_realloc(hak_whale_t* w, void* p, size_t size, hak_site_t site);
-HAK_INTERN void _hak_whale_cache_flush(bool force);
+HAK_INTERN bool _hak_whale_cache_flush(bool force);
 HAK_INTERN size_t _hak_whale_release_heap(hak_heap_t* heap);
 HAK_INTERN size_t _hak_whale_usable(const hak_whale_t* w, const void* p);
 HAK_INTERN void _hak_whale_lock(bool lock);

@@ -15,6 +15,8 @@
    HAK_TLD_ID_MAX live tlds, or in checked mode, a tld's segments are marked
    HAK_SEGMAP_SLOW and its frees all take the slow path. */
 #include <pthread.h>
+#include <signal.h>
+#include <time.h>
 
 #include "hak_internal.h"
 
@@ -75,13 +77,83 @@ hak_tld_t* _hak_tld_acquire(void) {
   return tld;
 }
 
+// ----- The purger -----
+// Memory that exited threads left dirty, and the caches of empty segments and
+// whales, must go back to the OS after the purge delay even when no thread
+// allocates any more. A detached thread, started at the first thread exit,
+// sleeps until kicked, then wakes every purge delay until nothing is pending.
+static pthread_mutex_t purger_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t purger_cond = PTHREAD_COND_INITIALIZER;
+static bool purger_started;
+static bool purger_pending;
+
+// One pass: apply frees that reached abandoned tlds, purge what is due.
+// Returns whether anything is left for a later pass.
+static bool hak_purge_pass(void) {
+  bool pending = false;
+  pthread_mutex_lock(&tld_lock);
+  for (hak_tld_t* tld = tld_abandoned; tld != NULL; tld = tld->next_abandoned) {
+    for (size_t s = 0; s < HAK_SUBSYS_COUNT; s++) {
+      hak_heap_t* heap = hak_heap_of(tld, (hak_subsys_t)s);
+      if (heap->segments != NULL) pending |= _hak_heap_collect(heap, HAK_COLLECT_ABANDON);
+    }
+  }
+  pthread_mutex_unlock(&tld_lock);
+  pending |= _hak_segment_cache_flush(false);
+  pending |= _hak_whale_cache_flush(false);
+  return pending;
+}
+
+static void* hak_purger_main(void* arg) {
+  (void)arg;
+  pthread_mutex_lock(&purger_lock);
+  for (;;) {
+    while (!purger_pending) pthread_cond_wait(&purger_cond, &purger_lock);
+    purger_pending = false;
+    pthread_mutex_unlock(&purger_lock);
+    bool more = true;
+    while (more) {
+      long delay = _hak_option_fast(HAK_OPT_PURGE_DELAY_MS);
+      if (delay < 0) break;
+      struct timespec ts = {(time_t)(delay / 1000), (long)(delay % 1000) * 1000000L + 1000000L};
+      if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+      nanosleep(&ts, NULL);
+      more = hak_purge_pass();
+    }
+    pthread_mutex_lock(&purger_lock);
+  }
+  return NULL;
+}
+
+static void hak_purger_kick(void) {
+  if (_hak_option_fast(HAK_OPT_PURGE_DELAY_MS) < 0) return;
+  pthread_mutex_lock(&purger_lock);
+  purger_pending = true;
+  if (!purger_started) {
+    // The purger must not take the program's signals.
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_t t;
+    purger_started = pthread_create(&t, &attr, hak_purger_main, NULL) == 0;
+    pthread_attr_destroy(&attr);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+  }
+  pthread_cond_signal(&purger_cond);
+  pthread_mutex_unlock(&purger_lock);
+}
+
 // ----- Thread exit -----
 // Called by the thread-key destructor of an exiting thread.
 static void hak_tld_abandon(hak_tld_t* tld) {
   // Empty pages go back to their segments now; purging waits for the usual
   // delay, so that a thread started right after (thread churn) reuses the
-  // memory without faulting it in again.
-  for (size_t s = 0; s < HAK_SUBSYS_COUNT; s++) _hak_heap_collect(hak_heap_of(tld, (hak_subsys_t)s), false);
+  // memory without faulting it in again. The purger thread purges it if no
+  // thread comes.
+  for (size_t s = 0; s < HAK_SUBSYS_COUNT; s++) _hak_heap_collect(hak_heap_of(tld, (hak_subsys_t)s), HAK_COLLECT_ABANDON);
   _hak_tld = &_hak_tld_empty;
   tld->abandoned = true;
   tld->generic_count = 0;
@@ -91,6 +163,7 @@ static void hak_tld_abandon(hak_tld_t* tld) {
   tld->next_abandoned = tld_abandoned;
   tld_abandoned = tld;
   pthread_mutex_unlock(&tld_lock);
+  hak_purger_kick();
 }
 
 void _hak_tld_on_thread_exit(void* value) {
@@ -109,7 +182,7 @@ static void hak_tld_visit_abandoned(void) {
   if (tld != NULL) {
     for (size_t s = 0; s < HAK_SUBSYS_COUNT; s++) {
       hak_heap_t* heap = hak_heap_of(tld, (hak_subsys_t)s);
-      if (heap->segments != NULL) _hak_heap_collect(heap, false);  // frees that arrived, purges that are due
+      if (heap->segments != NULL) _hak_heap_collect(heap, HAK_COLLECT_ABANDON);  // frees that arrived, purges that are due
     }
     // Move it to the end so the next visit sees another one.
     if (tld->next_abandoned != NULL) {
@@ -208,7 +281,7 @@ size_t _hak_heap_release(hak_heap_t* heap) {
 void _hak_tld_collect_abandoned(void) {
   pthread_mutex_lock(&tld_lock);
   for (hak_tld_t* tld = tld_abandoned; tld != NULL; tld = tld->next_abandoned) {
-    for (size_t s = 0; s < HAK_SUBSYS_COUNT; s++) _hak_heap_collect(hak_heap_of(tld, (hak_subsys_t)s), true);
+    for (size_t s = 0; s < HAK_SUBSYS_COUNT; s++) _hak_heap_collect(hak_heap_of(tld, (hak_subsys_t)s), HAK_COLLECT_FORCE);
   }
   pthread_mutex_unlock(&tld_lock);
 }
@@ -226,4 +299,8 @@ void _hak_tld_lock(bool lock) {
 
 void _hak_tld_fork_child(void) {
   pthread_mutex_init(&tld_lock, NULL);
+  pthread_mutex_init(&purger_lock, NULL);
+  pthread_cond_init(&purger_cond, NULL);
+  purger_started = false;  // the child has no purger thread
+  purger_pending = false;
 }

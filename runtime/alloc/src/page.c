@@ -210,19 +210,26 @@ void _hak_heap_drain_remote(hak_heap_t* heap) {
   }
 }
 
-// Drains cross-thread frees and frees every empty page (force: the kept last
-// pages too), then purges what is due.
-void _hak_heap_collect(hak_heap_t* heap, bool force) {
+// Drains cross-thread frees and frees empty pages: HAK_COLLECT_NORMAL keeps
+// each class's last page, the others free them all. Then purges what is due
+// (HAK_COLLECT_FORCE: everything now). Returns whether dirty memory is left
+// waiting for its purge delay.
+bool _hak_heap_collect(hak_heap_t* heap, hak_collect_t mode) {
   _hak_heap_drain_remote(heap);
   for (size_t cls = 0; cls < HAK_CLASS_COUNT; cls++) {
     for (hak_page_t* page = heap->queues[cls].first; page != NULL;) {
       hak_page_t* next = page->next;
-      if (hak_page_used(page) == 0) _hak_page_retire(page, !force);
+      if (hak_page_used(page) == 0) _hak_page_retire(page, mode == HAK_COLLECT_NORMAL);
       page = next;
     }
   }
   int64_t now = _hak_prim_clock_ms();
-  for (hak_segment_t* seg = heap->segments; seg != NULL; seg = seg->next) _hak_segment_purge(seg, now, force);
+  bool pending = false;
+  for (hak_segment_t* seg = heap->segments; seg != NULL; seg = seg->next) {
+    _hak_segment_purge(seg, now, mode == HAK_COLLECT_FORCE);
+    pending |= seg->dirty_slices != 0;
+  }
+  return pending;
 }
 
 // ----- The allocation slow path -----

@@ -59,8 +59,10 @@ static hak_segment_t* hak_segment_cache_pop(void) {
 }
 
 // Purges cached segments whose delay has passed and unmaps those beyond the
-// cache bound (all of them with force).
-void _hak_segment_cache_flush(bool force) {
+// cache bound (all of them with force). Returns whether a cached segment still
+// waits for its purge.
+bool _hak_segment_cache_flush(bool force) {
+  bool pending = false;
   int64_t now = _hak_prim_clock_ms();
   size_t keep = force ? 0 : (size_t)(_hak_option_fast(HAK_OPT_SEGMENT_CACHE) > 0 ? _hak_option_fast(HAK_OPT_SEGMENT_CACHE) : 0);
   hak_segment_t* drop = NULL;
@@ -78,6 +80,7 @@ void _hak_segment_cache_flush(bool force) {
       continue;
     }
     _hak_segment_purge(seg, now, force);
+    pending |= seg->dirty_slices != 0;
     n++;
     link = &seg->next;
   }
@@ -87,6 +90,7 @@ void _hak_segment_cache_flush(bool force) {
     hak_segment_unmap(drop);
     drop = next;
   }
+  return pending;
 }
 
 // ----- Segments -----

@@ -178,8 +178,9 @@ bool _hak_whale_free(hak_whale_t* w, const void* p, hak_site_t site) {
   return true;
 }
 
-// Unmaps cached whales older than the purge delay (all with force).
-void _hak_whale_cache_flush(bool force) {
+// Unmaps cached whales older than the purge delay (all with force). Returns
+// whether whales remain cached.
+bool _hak_whale_cache_flush(bool force) {
   int64_t now = _hak_prim_clock_ms();
   long delay = _hak_option_fast(HAK_OPT_PURGE_DELAY_MS);
   hak_whale_t* drop = NULL;
@@ -197,12 +198,14 @@ void _hak_whale_cache_flush(bool force) {
       link = &w->next;
     }
   }
+  bool pending = whale_cache != NULL;
   pthread_mutex_unlock(&whale_lock);
   while (drop != NULL) {
     hak_whale_t* next = drop->next;
     hak_whale_unmap(drop);
     drop = next;
   }
+  return pending;
 }
 
 // Grows or shrinks whale w (block p) to `size` bytes (size > HAK_LARGE_MAX),
