@@ -23,7 +23,11 @@
 
 // ----- Variants -----
 // HJSON_TESTS: 0 normal, 1 test hooks (smaller initial stacks so the growth
-// paths run in every test). Set by -DHJSON_TESTS=1.
+// paths run in every test). Set by -DHJSON_TESTS=1 or by the project-wide
+// -DHAK_TESTS (STYLE.md T4).
+#if !defined(HJSON_TESTS) && defined(HAK_TESTS) && HAK_TESTS
+#define HJSON_TESTS 1
+#endif
 #ifndef HJSON_TESTS
 #define HJSON_TESTS 0
 #endif
