@@ -784,6 +784,58 @@ static void test_gc_cycles(void** state) {
       "t.hk:4: runtime error: print: value nested deeper than 1000 levels (or cyclic)");
 }
 
+// GETFIELD/SETFIELD inline caches: one instruction sees maps of different
+// layouts, entries that moved (compaction after deletes) and keys that are
+// not the interned constant (built by concatenation).
+static void test_field_cache(void** state) {
+  vm_expect_out(
+      "fn <main> 0\n"
+      "LOADK 1 \"a\"\n"
+      "LOADI 2 1\n"
+      "LOADK 3 \"b\"\n"
+      "LOADI 4 2\n"
+      "NEWMAP 5 1 2\n"          // {a:1, b:2}
+      "NEWMAP 6 3 1\n"          // {b:2}
+      "LOADK 7 \"\"\n"
+      "ADD 7 7 3\n"              // a fresh "b", not the constant
+      "LOADI 8 9\n"
+      "NEWMAP 9 7 1\n"          // {b:9} with a non-interned key
+      "MOVE 7 9\n"
+      "NEWARR 10 5 3\n"         // [m1, m2, m3]
+      "LOADI 11 0\n"            // sum
+      "LOADI 20 0\n"
+      "LOADI 21 30\n"
+      "LOADI 22 1\n"
+      "FORPREP 20 @end\n"
+      "@body:\n"
+      "MODK 12 23 3\n"
+      "GETINDEX 13 10 12\n"
+      "GETFIELD 14 13 \"b\"\n"
+      "ADD 11 11 14\n"
+      "SETFIELD 13 \"b\" 14\n"   // same value back, through the cache
+      "FORLOOP 20 @body\n"
+      "@end:\n"
+      "MOVE 15 5\n"
+      "LOADK 16 \"a\"\n"
+      "CALLB 15 15 2 del\n"     // m1 = {b:2}, entry 0 dead
+      "LOADI 17 0\n"
+      "LOADI 18 10\n"
+      "LOADI 19 1\n"
+      "FORPREP 17 @e2\n"
+      "@b2:\n"
+      "SETFIELD 5 \"c\" 18\n"    // grows and compacts m1: b moves to entry 0
+      "GETFIELD 14 5 \"b\"\n"
+      "ADD 11 11 14\n"
+      "FORLOOP 17 @b2\n"
+      "@e2:\n"
+      "GETFIELD 14 5 \"a\"\n"
+      "CALLB 0 11 1 print\n"
+      "CALLB 0 5 1 print\n"
+      "CALLB 0 14 1 print\n"
+      "RETNIL\n",
+      "150\n{\"b\":2,\"c\":10}\nnil\n");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_fib),
@@ -810,6 +862,7 @@ int main(void) {
       cmocka_unit_test(test_stack_limit),
       cmocka_unit_test(test_exit),
       cmocka_unit_test(test_gc_trees),
+      cmocka_unit_test(test_field_cache),
       cmocka_unit_test(test_gc_paced),
       cmocka_unit_test(test_gc_cycles),
   };

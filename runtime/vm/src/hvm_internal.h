@@ -45,7 +45,9 @@ void _hvm_arr_reserve(hvm_t* vm, hvm_arr_t* a, uint32_t cap);
 // ----- "map.c" -----
 hvm_map_t* _hvm_map_new(hvm_t* vm, uint32_t cap);
 hvm_entry_t* _hvm_map_find(const hvm_map_t* m, hvm_value_t key, uint32_t hash);
-void _hvm_map_set(hvm_t* vm, hvm_map_t* m, hvm_value_t key, hvm_value_t val);  // key normalized
+void _hvm_map_set(hvm_t* vm, hvm_map_t* m, hvm_value_t key, hvm_value_t val);  // normalizes key
+// Appends key (normalized, with its hash, known to be absent) with val.
+void _hvm_map_insert(hvm_t* vm, hvm_map_t* m, hvm_value_t key, uint32_t hash, hvm_value_t val);
 int _hvm_map_del(hvm_t* vm, hvm_map_t* m, hvm_value_t key);  // 1 when it was there
 hvm_value_t _hvm_map_key(hvm_t* vm, hvm_value_t key, uint32_t* hash);  // normalize + hash; raises on bad key
 hvm_value_t _hvm_map_get(hvm_t* vm, const hvm_map_t* m, hvm_value_t key);  // nil when missing
@@ -165,6 +167,47 @@ static inline uint32_t hvm_str_hash(hvm_str_t* s) {
 
 static inline int hvm_str_eq(const hvm_str_t* a, const hvm_str_t* b) {
   return a == b || (a->len == b->len && (a->hash == b->hash || !a->hash || !b->hash) && !memcmp(a->s, b->s, a->len));
+}
+
+// ----- Map lookup (map.c documents the layout) -----
+#define HVM_MAP_TAGGED(m) ((m)->cent < (1u << 24))  // index slots carry a hash tag
+#define HVM_MAP_TAG_MASK 0xFF000000u
+#define HVM_MAP_NUM_MASK 0x00FFFFFFu
+
+static inline int hvm_entry_is(const hvm_entry_t* e, hvm_value_t key, uint32_t hash) {
+  if (e->hash != hash || e->kt != key.t) return 0;
+  if (key.t == HVM_INT) return (int64_t)e->kb == key.u.i;
+  const hvm_str_t* a = (const hvm_str_t*)(uintptr_t)e->kb;
+  const hvm_str_t* b = (const hvm_str_t*)key.u.o;
+  return a == b || (a->len == b->len && !memcmp(a->s, b->s, a->len));
+}
+
+// The live entry of a normalized key with its hash, or NULL.
+static inline hvm_entry_t* hvm_map_find(const hvm_map_t* m, hvm_value_t key, uint32_t hash) {
+  if (!m->idx) {
+    for (uint32_t i = 0; i < m->nent; i++) {
+      if (hvm_entry_is(&m->ent[i], key, hash)) return &m->ent[i];
+    }
+    return NULL;
+  }
+  uint32_t j = hash & m->mask, x;
+  if hvm_likely(HVM_MAP_TAGGED(m)) {
+    uint32_t tag = hash & HVM_MAP_TAG_MASK;
+    while ((x = m->idx[j])) {
+      if (((x ^ tag) & HVM_MAP_TAG_MASK) == 0) {
+        hvm_entry_t* e = &m->ent[(x & HVM_MAP_NUM_MASK) - 1];
+        if (hvm_entry_is(e, key, hash)) return e;
+      }
+      j = (j + 1) & m->mask;
+    }
+    return NULL;
+  }
+  while ((x = m->idx[j])) {
+    hvm_entry_t* e = &m->ent[x - 1];
+    if (hvm_entry_is(e, key, hash)) return e;
+    j = (j + 1) & m->mask;
+  }
+  return NULL;
 }
 
 // The dynamic site "FILE:LINE what" of the instruction at ins in fn

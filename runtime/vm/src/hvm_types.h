@@ -194,6 +194,7 @@ typedef struct hvm_fn_s {
   const hbc_ins_t* code;
   hvm_value_t* k;               // constants as values
   _Atomic(hak_site_t)* sites;   // the program's site cache of this function
+  uint32_t* ic;                 // per code word: entry number a GETFIELD/SETFIELD found last (inline cache)
   uint32_t nregs;
   uint32_t arity;
 } hvm_fn_t;

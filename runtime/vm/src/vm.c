@@ -121,7 +121,10 @@ static int hvm_load_fns(hvm_t* vm) {
     fn->sites = vm->prog->sites[i];
     fn->nregs = fn->f->nregs ? fn->f->nregs : 1;
     fn->arity = fn->f->arity;
-    rc = hvm_load_consts(vm, fn, &dd);
+    fn->ic = vm->alc->alloc(vm->alc->ctx, fn->f->ncode * sizeof(uint32_t), _hvm_site_static(HVM_SITE_PROGRAM));
+    if (!fn->ic) rc = -1;
+    else memset(fn->ic, 0, fn->f->ncode * sizeof(uint32_t));
+    if (rc == 0) rc = hvm_load_consts(vm, fn, &dd);
   }
   vm->alc->free(vm->alc->ctx, dd.slot, dd.cap * sizeof(hvm_str_t*), _hvm_site_static(HVM_SITE_SCRATCH));
   return rc;
@@ -163,6 +166,8 @@ void _hvm_vm_free(hvm_t* vm) {
     for (uint32_t i = 0; i < vm->nfns; i++) {
       if (vm->fns[i].k)
         alc->free(alc->ctx, vm->fns[i].k, vm->fns[i].f->nconsts * sizeof(hvm_value_t), _hvm_site_static(HVM_SITE_CONST));
+      if (vm->fns[i].ic)
+        alc->free(alc->ctx, vm->fns[i].ic, vm->fns[i].f->ncode * sizeof(uint32_t), _hvm_site_static(HVM_SITE_PROGRAM));
     }
     alc->free(alc->ctx, vm->fns, vm->nfns * sizeof(hvm_fn_t), _hvm_site_static(HVM_SITE_PROGRAM));
   }
@@ -301,6 +306,22 @@ HVM_NOINLINE static void hvm_index_set(hvm_t* vm, hvm_value_t obj, hvm_value_t k
     case HVM_STR: _hvm_raise(vm, "cannot assign to an index of a string (strings are immutable)");
     default: _hvm_raise(vm, "cannot index %s", _hvm_type_name(obj));
   }
+}
+
+// m.k = v when the inline cache missed; refreshes the cache.
+HVM_NOINLINE static void hvm_setfield(hvm_t* vm, hvm_value_t obj, hvm_value_t key, hvm_value_t val, uint32_t* ic) {
+  hvm_index_set(vm, obj, key, val);
+  if (obj.t == HVM_MAP && key.t == HVM_STR) {
+    hvm_map_t* m = HVM_MAP(obj);
+    const hvm_entry_t* e = hvm_map_find(m, key, HVM_STR(key)->hash);
+    if (e) *ic = (uint32_t)(e - m->ent);
+  }
+}
+
+// A map's entry for the int or string key k, or NULL.
+static inline hvm_entry_t* hvm_map_lookup(const hvm_map_t* m, hvm_value_t k, uint32_t* hash) {
+  *hash = k.t == HVM_INT ? hvm_hash_int(k.u.i) : hvm_str_hash(HVM_STR(k));
+  return hvm_map_find(m, k, *hash);
 }
 
 HVM_NOINLINE static int hvm_range_prep(hvm_t* vm, hvm_value_t* ra) {
@@ -709,6 +730,10 @@ static void hvm_execute(hvm_t* vm, uint32_t stop) {
         const hvm_value_t *rb = RB, *rc = RC;
         if hvm_likely(rb->t == HVM_ARR && rc->t == HVM_INT && (uint64_t)rc->u.i < HVM_ARR(*rb)->len) {
           *RA = HVM_ARR(*rb)->items[rc->u.i];
+        } else if (rb->t == HVM_MAP && (rc->t == HVM_INT || rc->t == HVM_STR)) {
+          uint32_t h;
+          const hvm_entry_t* e = hvm_map_lookup(HVM_MAP(*rb), *rc, &h);
+          *RA = e ? (hvm_value_t){.u.bits = e->vb, .t = e->vt} : hvm_nil();
         } else {
           savepc();
           hvm_index_get(vm, *rb, *rc, RA);
@@ -719,6 +744,20 @@ static void hvm_execute(hvm_t* vm, uint32_t stop) {
         const hvm_value_t *ra = RA, *rb = RB;
         if hvm_likely(ra->t == HVM_ARR && rb->t == HVM_INT && (uint64_t)rb->u.i < HVM_ARR(*ra)->len) {
           HVM_ARR(*ra)->items[rb->u.i] = *RC;
+        } else if (ra->t == HVM_MAP && (rb->t == HVM_INT || rb->t == HVM_STR)) {
+          uint32_t h;
+          hvm_map_t* m = HVM_MAP(*ra);
+          hvm_entry_t* e = hvm_map_lookup(m, *rb, &h);
+          const hvm_value_t* rc = RC;
+          if (e) {
+            e->vb = rc->u.bits;
+            e->vt = (uint8_t)rc->t;
+          } else {
+            savepc();
+            SITE();
+            _hvm_map_insert(vm, m, *rb, h, *rc);
+            checkgc();
+          }
         } else {
           savepc();
           SITE();
@@ -754,10 +793,16 @@ static void hvm_execute(hvm_t* vm, uint32_t stop) {
       vmcase(GETFIELD) {
         const hvm_value_t *rb = RB, *kc = KC;
         if hvm_likely(rb->t == HVM_MAP && kc->t == HVM_STR) {
-          hvm_str_t* key = HVM_STR(*kc);
-          const hvm_entry_t* e = _hvm_map_find(HVM_MAP(*rb), *kc, key->hash);
-          if (e) *RA = (hvm_value_t){.u.bits = e->vb, .t = e->vt};
-          else *RA = hvm_nil();
+          // inline cache: the entry number this instruction found last; the
+          // key is a constant, interned per VM, so a hit is a pointer compare
+          const hvm_map_t* m = HVM_MAP(*rb);
+          uint32_t* ic = &fn->ic[pc - 1 - fn->code];
+          const hvm_entry_t* e = &m->ent[*ic];
+          if hvm_unlikely(*ic >= m->nent || e->kb != kc->u.bits || e->kt != HVM_STR) {
+            e = hvm_map_find(m, *kc, HVM_STR(*kc)->hash);
+            if (e) *ic = (uint32_t)(e - m->ent);
+          }
+          *RA = e ? (hvm_value_t){.u.bits = e->vb, .t = e->vt} : hvm_nil();
         } else {
           savepc();
           hvm_index_get(vm, *rb, *kc, RA);
@@ -765,10 +810,20 @@ static void hvm_execute(hvm_t* vm, uint32_t stop) {
         vmbreak;
       }
       vmcase(SETFIELD) {
-        savepc();
-        SITE();
-        hvm_index_set(vm, *RA, *KB, *RC);
-        checkgc();
+        const hvm_value_t *ra = RA, *kb = KB;
+        uint32_t* ic = &fn->ic[pc - 1 - fn->code];
+        hvm_entry_t* e;
+        if hvm_likely(ra->t == HVM_MAP && *ic < HVM_MAP(*ra)->nent && (e = &HVM_MAP(*ra)->ent[*ic])->kb == kb->u.bits &&
+                      e->kt == HVM_STR) {
+          const hvm_value_t* rc = RC;
+          e->vb = rc->u.bits;
+          e->vt = (uint8_t)rc->t;
+        } else {
+          savepc();
+          SITE();
+          hvm_setfield(vm, *ra, *kb, *RC, ic);
+          checkgc();
+        }
         vmbreak;
       }
       vmcase(FORPREP) {
