@@ -818,12 +818,13 @@ static void test_field_cache(void** state) {
       "MOVE 15 5\n"
       "LOADK 16 \"a\"\n"
       "CALLB 15 15 2 del\n"     // m1 = {b:2}, entry 0 dead
+      "LOADI 24 10\n"
       "LOADI 17 0\n"
       "LOADI 18 10\n"
       "LOADI 19 1\n"
       "FORPREP 17 @e2\n"
       "@b2:\n"
-      "SETFIELD 5 \"c\" 18\n"    // grows and compacts m1: b moves to entry 0
+      "SETFIELD 5 \"c\" 24\n"    // grows and compacts m1: b moves to entry 0
       "GETFIELD 14 5 \"b\"\n"
       "ADD 11 11 14\n"
       "FORLOOP 17 @b2\n"
