@@ -824,7 +824,10 @@ static void test_field_cache(void** state) {
       "LOADI 19 1\n"
       "FORPREP 17 @e2\n"
       "@b2:\n"
-      "SETFIELD 5 \"c\" 24\n"    // grows and compacts m1: b moves to entry 0
+      "GETFIELD 14 5 \"b\"\n"     // caches entry 1
+      "SETFIELD 5 \"c\" 24\n"
+      "SETFIELD 5 \"d\" 24\n"    // m1's 4 entry slots are full (one dead)
+      "SETFIELD 5 \"e\" 24\n"    // compacts m1: b moves to entry 0
       "GETFIELD 14 5 \"b\"\n"
       "ADD 11 11 14\n"
       "FORLOOP 17 @b2\n"
@@ -834,7 +837,7 @@ static void test_field_cache(void** state) {
       "CALLB 0 5 1 print\n"
       "CALLB 0 14 1 print\n"
       "RETNIL\n",
-      "150\n{\"b\":2,\"c\":10}\nnil\n");
+      "150\n{\"b\":2,\"c\":10,\"d\":10,\"e\":10}\nnil\n");
 }
 
 int main(void) {
