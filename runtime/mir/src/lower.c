@@ -156,11 +156,15 @@ static uint32_t hmir_edge_moves(hmir_emitter_t* e, const hmir_block_t* b, uint32
   return n;
 }
 
-// A register free on the edge into s: not live into s, not moved.
+// A register free on the edge into s: not live into s, not any phi's of s
+// (a phi whose copy was elided holds its value already), not moved.
 static int hmir_edge_scratch(hmir_emitter_t* e, const hmir_block_t* s, const hmir_move_t* mv, uint32_t n) {
   hmir_lower_t* lw = e->lw;
   bool used[HBC_MAXREGS];
   memset(used, 0, sizeof used);
+  for (const hmir_instr_t* p = s->first; p && hmir_is_phi(p); p = p->next) {
+    if (p->reg >= 0) used[p->reg] = true;
+  }
   const hmir_ids_t* in = &lw->live_in[s->id];
   for (uint32_t k = 0; k < in->n; k++) {
     const hmir_instr_t* v = lw->val[in->v[k]];
