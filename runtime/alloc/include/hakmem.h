@@ -145,6 +145,46 @@ HAK_API size_t hak_heap_release(hak_subsys_t sub);
 // returns cached segments and whales to the OS.
 HAK_API void hak_collect(bool force);
 
+// ----- Per-site profile -----
+// Profiling counts, per site and per thread with no lock or atomic, the
+// allocations, bytes, frees, freed bytes, live bytes and peak live bytes of
+// every site; reading merges the threads. Bytes are usable block sizes. Calls
+// through hak_*_at are counted exactly. In libhakmem.so, malloc & co are
+// sampled instead: one allocation per HAKMEM_PROFILE_SAMPLE KiB on average is
+// attributed to its caller's return address (named by symbol at report time)
+// and scaled up to an unbiased estimate. Peak live bytes are exact when a
+// site's blocks are freed by the thread that allocated them, otherwise the sum
+// of the per-thread peaks (an upper bound).
+typedef struct hak_site_stats_s {
+  hak_site_t site;       // its id (for sampled call sites: a site named by address)
+  const char* name;      // registered name, or "symbol+0xoff (object)" for call sites
+  uint64_t allocs;
+  uint64_t bytes;
+  uint64_t frees;
+  uint64_t freed_bytes;
+  int64_t live;
+  int64_t peak;
+} hak_site_stats_t;
+
+typedef enum hak_report_format_e { HAK_REPORT_TEXT, HAK_REPORT_JSON, HAK_REPORT_SVG } hak_report_format_t;
+
+// Turns profiling on or off for the process (HAKMEM_PROFILE=1 at start). The
+// calling thread switches at once, others at their next allocation slow path.
+// Counters are kept when profiling is turned off.
+HAK_API void hak_profile_enable(bool on);
+HAK_API bool hak_profile_enabled(void);
+// Fills out[0..cap) with the sites that allocated, merged over all threads,
+// by bytes allocated, largest first; returns how many sites there are (which
+// may be more than cap). Names stay valid for the life of the process.
+HAK_API size_t hak_profile_snapshot(hak_site_stats_t* out, size_t cap);
+// Writes the report: per-subsystem totals then the `top` sites by bytes (0:
+// 20) as text; the same as one JSON object; or an SVG picture with bar charts
+// of the top 20 sites by bytes and by peak live bytes. Returns 0 or errno.
+HAK_API int hak_profile_report(FILE* out, hak_report_format_t format, size_t top);
+// Writes the report to `path`, JSON for *.json, SVG for *.svg, text
+// otherwise. Returns 0 or errno. HAKMEM_PROFILE_OUT=path does this at exit.
+HAK_API int hak_profile_write(const char* path);
+
 // ----- Statistics -----
 // HAK_STATS_FIELDS(X): X(name, description) for every counter of hak_stats_t.
 #define HAK_STATS_FIELDS(X)                                                   \

@@ -10,9 +10,9 @@
 #include "hak_internal.h"
 
 // ----- Fast path -----
-// About 12 instructions with one predicted branch after the size test.
-static inline void* hak_alloc_fast(hak_heap_t* heap, size_t size) {
-  hak_page_t* page = heap->direct[(size + 7) >> 3];
+// Pops a block of `page` (a page of the direct table; NULL when it has none):
+// about 12 instructions with one predicted branch.
+static inline void* hak_page_pop(hak_heap_t* heap, hak_page_t* page) {
   hak_block_t* b = page->free;
   if hak_unlikely(b == NULL) return NULL;
   hak_track_defined(b, sizeof(*b));
@@ -23,16 +23,52 @@ static inline void* hak_alloc_fast(hak_heap_t* heap, size_t size) {
   return b;
 }
 
-static HAK_NOINLINE void* hak_alloc_slow(size_t size, hak_site_t site) {
-  return _hak_alloc_generic(hak_heap_for_site(_hak_tld, site), size, site, false);
+// The same with zeroing (calloc): the OS's zeroes are not written again.
+static inline void* hak_page_pop_zero(hak_heap_t* heap, hak_page_t* page, size_t size) {
+  bool zero = page->free_is_zero;
+  void* p = hak_page_pop(heap, page);
+  if (p != NULL) {
+    if (zero) {
+      ((hak_block_t*)p)->next = NULL;
+      hak_track_defined(p, size);
+    } else {
+      memset(p, 0, size);
+    }
+  }
+  return p;
 }
 
-HAK_API void* hak_alloc_at(size_t size, hak_site_t site) {
-  if hak_likely(size <= HAK_TINY_MAX) {
-    void* p = hak_alloc_fast(hak_heap_for_site(_hak_tld, site), size);
-    if hak_likely(p != NULL) return p;
+// The slow branch of the public entry points: the first allocation of a
+// thread, sizes above 1 KiB, empty pages. With profiling on, counts what it
+// allocated (`caller` non-NULL: a malloc call of libhakmem.so, sampled and
+// attributed to that return address instead of counted for `site`).
+static HAK_NOINLINE void* hak_alloc_slow(size_t size, hak_site_t site, bool zero, void* caller) {
+  hak_tld_t* tld = _hak_tld;
+  if hak_unlikely(tld == &_hak_tld_empty) {
+    tld = _hak_tld_acquire();
+    if (tld == NULL) {
+      errno = ENOMEM;
+      return NULL;
+    }
   }
-  return hak_alloc_slow(size, site);  // size and site stay in their argument registers
+  void* p = _hak_alloc_generic(hak_heap_for_site(tld, site), size, site, zero);
+  if hak_unlikely(tld->profiling && p != NULL) _hak_profile_count_alloc(tld, p, hak_usable_size(p), site, caller);
+  return p;
+}
+
+// Profiling costs the fast path one predicted test of heap->profiling, which
+// shares a cache line with fast_max.
+HAK_API void* hak_alloc_at(size_t size, hak_site_t site) {
+  hak_heap_t* heap = hak_heap_for_site(_hak_tld, site);
+  if hak_likely(size <= heap->fast_max) {
+    hak_page_t* page = heap->direct[(size + 7) >> 3];
+    void* p = hak_page_pop(heap, page);
+    if hak_likely(p != NULL) {
+      if hak_unlikely(heap->profiling) hak_prof_count_alloc(heap->tld, site, page->block_size);
+      return p;
+    }
+  }
+  return hak_alloc_slow(size, site, false, NULL);
 }
 
 HAK_API void* hak_calloc_at(size_t n, size_t size, hak_site_t site) {
@@ -42,27 +78,28 @@ HAK_API void* hak_calloc_at(size_t n, size_t size, hak_site_t site) {
     return NULL;
   }
   hak_heap_t* heap = hak_heap_for_site(_hak_tld, site);
-  if hak_likely(total <= HAK_TINY_MAX) {
+  if hak_likely(total <= heap->fast_max) {
     hak_page_t* page = heap->direct[(total + 7) >> 3];
-    bool zero = page->free_is_zero;
-    void* p = hak_alloc_fast(heap, total);
+    void* p = hak_page_pop_zero(heap, page, total);
     if hak_likely(p != NULL) {
-      if (zero) {
-        ((hak_block_t*)p)->next = NULL;
-        hak_track_defined(p, total);
-      } else {
-        memset(p, 0, total);
-      }
+      if hak_unlikely(heap->profiling) hak_prof_count_alloc(heap->tld, site, page->block_size);
       return p;
     }
   }
-  return _hak_alloc_generic(heap, total, site, true);
+  return hak_alloc_slow(total, site, true, NULL);
 }
 
 #include "free.c"
 
 // ----- Aligned -----
+// `caller`: non-NULL for the malloc family of libhakmem.so (sampled profile).
+static void* hak_aligned_impl(size_t alignment, size_t size, hak_site_t site, void* caller);
+
 HAK_API void* hak_aligned_alloc_at(size_t alignment, size_t size, hak_site_t site) {
+  return hak_aligned_impl(alignment, size, site, NULL);
+}
+
+static void* hak_aligned_impl(size_t alignment, size_t size, hak_site_t site, void* caller) {
   if hak_unlikely(alignment == 0 || (alignment & (alignment - 1)) != 0 || alignment > HAK_ALIGN_MAX) {
     errno = EINVAL;
     return NULL;
@@ -71,7 +108,7 @@ HAK_API void* hak_aligned_alloc_at(size_t alignment, size_t size, hak_site_t sit
     // Every class whose size is a multiple of 16 has 16-aligned blocks.
     size_t s = alignment <= 8 ? size : (size + 15) & ~(size_t)15;
     if (s < size) s = SIZE_MAX;
-    return hak_alloc_at(s, site);
+    return caller != NULL ? hak_alloc_slow(s, site, false, caller) : hak_alloc_at(s, site);
   }
   hak_heap_t* heap = hak_heap_for_site(_hak_tld, site);
   if (heap->tld == &_hak_tld_empty) {
@@ -88,10 +125,13 @@ HAK_API void* hak_aligned_alloc_at(size_t alignment, size_t size, hak_site_t sit
       errno = ENOMEM;
       return NULL;
     }
-    return _hak_whale_alloc(heap, size, alignment, false, site);
+    void* w = _hak_whale_alloc(heap, size, alignment, false, site);
+    if (w != NULL && heap->tld->profiling) _hak_profile_count_alloc(heap->tld, w, hak_usable_size(w), site, caller);
+    return w;
   }
   if (alignment <= 64 && size % alignment == 0 && _hak_class_size[hak_size_class(size)] % alignment == 0) {
-    return hak_alloc_at(size, site);  // page starts are 64-aligned: the block is aligned already
+    // Page starts are 64-aligned: the block is aligned already.
+    return caller != NULL ? hak_alloc_slow(size, site, false, caller) : hak_alloc_at(size, site);
   }
   uint8_t* block = _hak_alloc_generic(heap, over, site, false);
   if (block == NULL) return NULL;
@@ -100,13 +140,14 @@ HAK_API void* hak_aligned_alloc_at(size_t alignment, size_t size, hak_site_t sit
     hak_page_t* page = hak_page_of(hak_segment_of(block), block);
     _hak_check_arm(page, block, (size_t)(p - block) + size, site);
   }
+  hak_page_t* page = hak_page_of(hak_segment_of(block), block);
   if (p != block) {
-    hak_page_t* page = hak_page_of(hak_segment_of(block), block);
     hak_page_flag_set(page, HAK_PAGE_HAS_ALIGNED);
     page->has_aligned = true;
     hak_track_free(block);
     hak_track_malloc(p, page->block_size - (size_t)(p - block), false);
   }
+  if (heap->tld->profiling) _hak_profile_count_alloc(heap->tld, p, page->block_size, site, caller);
   return p;
 }
 
@@ -126,18 +167,19 @@ HAK_API bool hak_owns(const void* p) {
 }
 
 // ----- Realloc -----
-static void* hak_realloc_move(void* p, size_t old_usable, size_t size, hak_site_t site) {
-  void* q = hak_alloc_at(size, site);
+static void* hak_realloc_move(void* p, size_t old_usable, size_t size, hak_site_t site, void* caller) {
+  void* q = caller != NULL ? hak_alloc_slow(size, site, false, caller) : hak_alloc_at(size, site);
   if (q == NULL) return NULL;
   memcpy(q, p, old_usable < size ? old_usable : size);
-  hak_free_at(p, site);
+  hak_free_inline(p, site, caller != NULL);
   return q;
 }
 
-HAK_API void* hak_realloc_at(void* p, size_t size, hak_site_t site) {
-  if (p == NULL) return hak_alloc_at(size, site);
+// `caller`: non-NULL for realloc in libhakmem.so (sampled profile).
+static void* hak_realloc_impl(void* p, size_t size, hak_site_t site, void* caller) {
+  if (p == NULL) return caller != NULL ? hak_alloc_slow(size, site, false, caller) : hak_alloc_at(size, site);
   if (size == 0) {
-    hak_free_at(p, site);
+    hak_free_inline(p, site, caller != NULL);
     return NULL;
   }
   hak_lookup_t lk;
@@ -151,16 +193,16 @@ HAK_API void* hak_realloc_at(void* p, size_t size, hak_site_t site) {
     if (size > HAK_LARGE_MAX && (uint8_t*)w == w->map_base) return _hak_whale_realloc(w, p, size, site);
     size_t usable = _hak_whale_usable(w, p);
     if (size <= usable && size > HAK_LARGE_MAX) return p;
-    return hak_realloc_move(p, usable, size, site);
+    return hak_realloc_move(p, usable, size, site, caller);
   }
   size_t usable = lk.page->block_size - (size_t)((uint8_t*)p - lk.block);
   if (lk.page->has_checked) {  // checked blocks are moved every time, so the trailer is rewritten
     hak_check_pad_t* pad = hak_check_pad(lk.page, lk.block);
     if (pad->canary != hak_check_canary(lk.block)) _hak_check_free(lk.page, lk.block, p, site);  // aborts
-    return hak_realloc_move(p, pad->size - (size_t)((uint8_t*)p - lk.block), size, site);
+    return hak_realloc_move(p, pad->size - (size_t)((uint8_t*)p - lk.block), size, site, caller);
   }
   if (size <= usable && size >= usable / 2) return p;  // fits, and does not waste more than half the block
-  return hak_realloc_move(p, usable, size, site);
+  return hak_realloc_move(p, usable, size, site, caller);
 }
 
 // ----- Heaps -----
@@ -180,6 +222,10 @@ HAK_API void hak_collect(bool force) {
   if (force) _hak_tld_collect_abandoned();
   _hak_segment_cache_flush(force);
   _hak_whale_cache_flush(force);
+}
+
+HAK_API void* hak_realloc_at(void* p, size_t size, hak_site_t site) {
+  return hak_realloc_impl(p, size, site, NULL);
 }
 
 #if HAK_OVERRIDE

@@ -81,25 +81,30 @@ void _hak_free_remote(hak_page_t* page, hak_block_t* block) {
 }
 
 // ----- Free -----
-HAK_NOINLINE void _hak_free_generic(void* p, hak_site_t site) {
-  if (p == NULL) return;
-  hak_tld_t* tld = _hak_tld;
+// Frees p after a full lookup; returns the usable bytes freed, or 0 when p was
+// not a live block (reported). *sampled: the block may carry a profile sample.
+static HAK_NOINLINE size_t hak_free_block(void* p, hak_site_t site, hak_tld_t* tld, bool from_malloc) {
   hak_lookup_t lk;
   if hak_unlikely(!hak_lookup(p, &lk)) {
     _hak_invalid_pointer("free", p, lk.why, -1, site);
     if (tld != &_hak_tld_empty) tld->invalid_free++;
     else atomic_fetch_add(&_hak_gstats.invalid_free_global, 1);
-    return;
+    return 0;
   }
+  size_t usable;
   if (lk.kind == HAK_LOOKUP_WHALE) {
+    usable = _hak_whale_usable(lk.whale, p);
+    if (tld->profiling) _hak_profile_count_free(tld, p, usable, site, from_malloc, true);
     if hak_unlikely(!_hak_whale_free(lk.whale, p, site)) {  // lost a race with another free of it
       if (tld != &_hak_tld_empty) tld->invalid_free++;
-      return;
+      return 0;
     }
   } else {
     hak_page_t* page = lk.page;
     hak_block_t* block = (hak_block_t*)lk.block;
+    usable = page->block_size - (size_t)((uint8_t*)p - lk.block);
     if (page->has_checked) _hak_check_free(page, lk.block, p, site);
+    if (tld->profiling) _hak_profile_count_free(tld, p, usable, site, from_malloc, hak_page_has_sample(page));
     hak_track_free(p);
     hak_track_undefined(block, sizeof(*block));
     if (page->heap->tld == tld) {
@@ -112,6 +117,7 @@ HAK_NOINLINE void _hak_free_generic(void* p, hak_site_t site) {
   }
   if (tld != &_hak_tld_empty) tld->free_count++;
   else atomic_fetch_add(&_hak_gstats.free_count_exited, 1);
+  return usable;
 }
 
 // Pushes b on its page's local free list (owner thread, no flag set).
@@ -125,12 +131,19 @@ static inline void hak_free_local_push(hak_tld_t* tld, hak_page_t* page, hak_blo
   tld->free_count++;
 }
 
+HAK_NOINLINE void _hak_free_generic(void* p, hak_site_t site, bool from_malloc) {
+  if (p == NULL) return;
+  hak_free_block(p, site, _hak_tld, from_malloc);
+}
+
 // Fast path: about 25 instructions with three predicted branches: the segment
 // map says the block is the caller's, and its page has no flag set and more
-// than one block in use. The page's last block is freed here too, and the
+// than one block in use (a page holding a sampled block of the drop-in
+// profiler is flagged, so its frees come to the slow path). hak_free_at
+// counts for the profile after one predicted test; free() never does. The page's last block is freed here too, and the
 // page retired unless it is its class's only page (so a loop that allocates
 // and frees one block keeps its page).
-HAK_API void hak_free_at(void* p, hak_site_t site) {
+static inline void hak_free_inline(void* p, hak_site_t site, bool from_malloc) {
   hak_tld_t* tld = _hak_tld;
   uintptr_t u = (uintptr_t)p;
   size_t i = u >> HAK_SEGMENT_SHIFT;
@@ -139,13 +152,19 @@ HAK_API void hak_free_at(void* p, hak_site_t site) {
     uint32_t uf = page->used_flags;
     if hak_likely(uf - 2 < HAK_PAGE_USED_MASK - 1) {  // no flag set and at least two blocks in use
       hak_free_local_push(tld, page, (hak_block_t*)p, uf);
+      if (!from_malloc && hak_unlikely(tld->profiling)) hak_prof_count_free(tld, site, page->block_size);
       return;
     }
     if (uf == 1) {  // the page's last block
       hak_free_local_push(tld, page, (hak_block_t*)p, uf);
+      if (!from_malloc && hak_unlikely(tld->profiling)) hak_prof_count_free(tld, site, page->block_size);
       if (page->next != NULL || page->prev != NULL) _hak_page_retire(page, true);
       return;
     }
   }
-  _hak_free_generic(p, site);
+  _hak_free_generic(p, site, from_malloc);
+}
+
+HAK_API void hak_free_at(void* p, hak_site_t site) {
+  hak_free_inline(p, site, false);
 }

@@ -96,7 +96,7 @@ HAK_INTERN void _hak_tld_collect_abandoned(void);
 HAK_INTERN void _hak_tld_lock(bool lock);
 
 // ----- "free.c" (included by alloc.c) -----
-HAK_INTERN void _hak_free_generic(void* p, hak_site_t site);
+HAK_INTERN void _hak_free_generic(void* p, hak_site_t site, bool from_malloc);
 HAK_INTERN void _hak_free_remote(hak_page_t* page, hak_block_t* block);
 
 // ----- "whale.c" -----
@@ -108,6 +108,37 @@ HAK_INTERN size_t _hak_whale_release_heap(hak_heap_t* heap);
 HAK_INTERN size_t _hak_whale_usable(const hak_whale_t* w, const void* p);
 HAK_INTERN void _hak_whale_lock(bool lock);
 HAK_INTERN void _hak_whale_fork_child(void);
+
+// ----- "profile.c" -----
+HAK_INTERN void _hak_profile_init(void);
+HAK_INTERN void _hak_profile_apply(hak_tld_t* tld);
+HAK_INTERN void _hak_profile_count_alloc(hak_tld_t* tld, void* p, size_t usable, hak_site_t site, void* caller);
+HAK_INTERN void _hak_profile_count_free(hak_tld_t* tld, void* p, size_t usable, hak_site_t site, bool from_malloc, bool maybe_sampled);
+HAK_INTERN void _hak_profile_at_exit(FILE* out);
+HAK_INTERN void _hak_profile_fork_child(void);
+extern HAK_INTERN _Atomic(uint32_t) _hak_profile_gen;  // bumped when profiling is switched
+static inline bool hak_page_has_sample(const hak_page_t* page) {
+  return __atomic_load_n(&page->has_sample, __ATOMIC_RELAXED) != 0;
+}
+// The calling thread's counters for a site (tld->profiling is on).
+static inline hak_site_counters_t* hak_prof_slot(hak_tld_t* tld, hak_site_t site) {
+  uint32_t i = hak_site_index(site);
+  if hak_unlikely(i >= HAK_PROF_SITES) i = hak_site_subsys(site);
+  return &tld->prof_sites[i];
+}
+static inline void hak_prof_count_alloc(hak_tld_t* tld, hak_site_t site, size_t bytes) {
+  hak_site_counters_t* c = hak_prof_slot(tld, site);
+  c->allocs++;
+  c->alloc_bytes += bytes;
+  c->live += (int64_t)bytes;
+  if (c->live > c->peak) c->peak = c->live;
+}
+static inline void hak_prof_count_free(hak_tld_t* tld, hak_site_t site, size_t bytes) {
+  hak_site_counters_t* c = hak_prof_slot(tld, site);
+  c->frees++;
+  c->free_bytes += bytes;
+  c->live -= (int64_t)bytes;
+}
 
 // ----- "stats.c" -----
 // Process-wide quantities, changed only on slow paths.
@@ -127,6 +158,8 @@ HAK_INTERN void _hak_stats_at_exit(FILE* out);
 // ----- "site.c" -----
 HAK_INTERN void _hak_site_init(void);
 HAK_INTERN void _hak_site_lock(bool lock);
+// The subsystem and name of site index `index` (NULL: not registered).
+HAK_INTERN const char* _hak_site_info(uint32_t index, hak_subsys_t* sub);
 
 // ----- Size classes -----
 extern HAK_INTERN const uint32_t _hak_class_size[HAK_CLASS_COUNT];

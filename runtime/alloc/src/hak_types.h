@@ -102,6 +102,7 @@ typedef struct hak_segment_s hak_segment_t;
 #define HAK_PAGE_IN_FULL 0x01     // not in its class queue (no free block was left)
 #define HAK_PAGE_HAS_ALIGNED 0x02 // holds blocks handed out at an inner aligned address
 #define HAK_PAGE_CHECKED 0x04     // checked mode: every free is verified
+#define HAK_PAGE_SAMPLED 0x08     // holds a block sampled by the drop-in profiler (frees look it up)
 
 // used_flags: the low 24 bits count the blocks in use, the high 8 bits hold
 // HAK_PAGE_* flags, so the free fast path tests "no flag and more than one
@@ -128,6 +129,7 @@ typedef struct hak_page_s {
   bool is_zero_init;          // the page's memory was fresh (all zero) when it was set up
   bool has_aligned;           // copy of HAK_PAGE_HAS_ALIGNED that other threads may read (set once, never cleared)
   bool has_checked;           // copy of HAK_PAGE_CHECKED that other threads may read (fixed for the page's life)
+  uint8_t has_sample;         // a block here carries a drop-in profile sample (relaxed atomic: any thread reads it)
   uint8_t* start;             // address of block 0
   hak_heap_t* heap;           // owner; fixed while any block is live
   struct hak_page_s* next;    // in the heap's class queue or full list
@@ -172,8 +174,30 @@ typedef struct hak_whale_s {
   struct hak_whale_s* next;          // in the heap's whale list, or in the cache
 } hak_whale_t;
 
+// ----- Per-site profile -----
+// Counters of one site in one thread (plain integers, owner-written; merged on
+// read). Bytes are usable block sizes: what the site costs in memory.
+typedef struct hak_site_counters_s {
+  uint64_t allocs;       // blocks allocated here
+  uint64_t alloc_bytes;  // their bytes
+  uint64_t frees;        // blocks of this site freed by this thread
+  uint64_t free_bytes;
+  int64_t live;          // alloc_bytes - free_bytes, as this thread saw them
+  int64_t peak;          // the largest `live` this thread saw
+} hak_site_counters_t;
+
+#define HAK_PROF_SITES 65536  // counters per thread (3 MiB reserved, touched as used); higher indices count under their subsystem's anonymous site
+
+typedef struct hak_prof_tld_s {
+  hak_site_counters_t* sites;  // HAK_PROF_SITES counters, mapped (zero) at the first profiling use, never freed
+  int64_t sample_left;         // drop-in sampling: bytes until the next sample
+  uint64_t rng;                // for the sampling intervals
+} hak_prof_tld_t;
+
 // ----- Heaps and thread state -----
 struct hak_heap_s {
+  size_t fast_max;                        // largest size the fast path serves: HAK_TINY_MAX, or 0 in checked mode
+  bool profiling;                         // == tld->profiling: the fast path counts for the profile
   hak_page_t* direct[HAK_DIRECT_COUNT];   // (size+7)/8 -> page to allocate from; &_hak_page_empty if none
   hak_tld_t* tld;                         // the thread state this heap is part of
   uint8_t subsys;                         // hak_subsys_t of this heap
@@ -202,7 +226,10 @@ struct hak_tld_s {
   uint64_t free_count;          // blocks freed by this thread, any owner (owner-only counter, merged on read)
   uint64_t remote_free;         // of which another thread's
   uint64_t invalid_free;        // frees of pointers that were not live blocks
-  void* profile;                // per-site counters (site.c) when profiling
+  bool profiling;               // per-site counting on for this thread (profile.c)
+  uint32_t profile_gen;         // the profiling generation this tld was set up for
+  struct hak_prof_tld_s* profile; // sampling state and per-site counters, made at the first profiling use, never freed
+  hak_site_counters_t* prof_sites; // == profile->sites (one load less on the profiled paths)
   struct hak_tld_s* next_all;   // list of every tld ever made
   struct hak_tld_s* next_abandoned;
 };

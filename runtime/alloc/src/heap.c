@@ -71,6 +71,7 @@ hak_tld_t* _hak_tld_acquire(void) {
     if (tld == NULL) return NULL;
   }
   tld->abandoned = false;
+  _hak_profile_apply(tld);  // sets the fast paths up (fast id, fast_max)
   atomic_fetch_add(&_hak_gstats.threads_current, 1);
   _hak_tld = tld;               // before the key: pthread_setspecific may itself allocate
   _hak_prim_thread_key_set(tld);
@@ -198,6 +199,7 @@ static void hak_tld_visit_abandoned(void) {
 
 void _hak_tld_periodic(hak_tld_t* tld) {
   tld->generic_count = 0;
+  if (tld->profile_gen != atomic_load_explicit(&_hak_profile_gen, memory_order_relaxed)) _hak_profile_apply(tld);
   int64_t now = _hak_prim_clock_ms();
   if (tld->next_purge != 0 && now >= tld->next_purge) {
     tld->next_purge = 0;

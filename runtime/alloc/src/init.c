@@ -21,7 +21,8 @@ hak_page_t _hak_page_empty = {
 
 #define HAK_EMPTY_HEAP                                                    \
   {                                                                       \
-    .heap = {.direct = {[0 ... HAK_DIRECT_COUNT - 1] = &_hak_page_empty}, \
+    .heap = {.fast_max = HAK_TINY_MAX,                                   \
+             .direct = {[0 ... HAK_DIRECT_COUNT - 1] = &_hak_page_empty}, \
              .tld = &_hak_tld_empty }                                     \
   }
 
@@ -58,6 +59,7 @@ static void hak_atfork_child(void) {
   _hak_segment_fork_child();
   _hak_whale_fork_child();
   _hak_tld_fork_child();
+  _hak_profile_fork_child();
   _hak_site_lock(false);
 }
 
@@ -71,6 +73,7 @@ static void hak_at_exit(void) {
   FILE* out = fdopen(hak_report_fd, "w");
   if (out == NULL) return;
   _hak_stats_at_exit(out);
+  _hak_profile_at_exit(out);
   fclose(out);
   hak_report_fd = -1;
 }
@@ -89,6 +92,7 @@ void _hak_init(void) {
   }
   hak_in_init = true;
   _hak_options_init();
+  _hak_profile_init();
   _hak_list_key = ((uintptr_t)&hak_init_state * 0x9E3779B97F4A7C15u) ^ (uintptr_t)_hak_prim_clock_ms() ^ 0x5bd1e995u;
   _hak_prim_thread_key_init(_hak_tld_on_thread_exit);
   _hak_site_init();

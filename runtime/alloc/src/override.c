@@ -17,25 +17,46 @@
 
 #define HAK_MALLOC_API __attribute__((visibility("default")))
 
+// malloc and free inline the fast paths; the slow branches pass the caller's
+// return address, which the sampling profiler attributes to. With profiling
+// on, malloc's fast path counts down to the next sample.
 HAK_MALLOC_API void* malloc(size_t size) {
   hak_heap_t* heap = hak_heap_of(_hak_tld, HAK_SUBSYS_DEFAULT);
-  if hak_likely(size <= HAK_TINY_MAX) {
-    void* p = hak_alloc_fast(heap, size);
-    if hak_likely(p != NULL) return p;
+  if hak_likely(size <= heap->fast_max) {
+    hak_page_t* page = heap->direct[(size + 7) >> 3];
+    void* p = hak_page_pop(heap, page);
+    if hak_likely(p != NULL) {
+      if hak_unlikely(heap->profiling) _hak_profile_count_alloc(heap->tld, p, page->block_size, HAK_SITE_DEFAULT, __builtin_return_address(0));
+      return p;
+    }
   }
-  return _hak_alloc_generic(heap, size, HAK_SITE_DEFAULT, false);
+  return hak_alloc_slow(size, HAK_SITE_DEFAULT, false, __builtin_return_address(0));
 }
 
 HAK_MALLOC_API void free(void* p) {
-  hak_free_at(p, HAK_SITE_DEFAULT);
+  hak_free_inline(p, HAK_SITE_DEFAULT, true);
 }
 
 HAK_MALLOC_API void* calloc(size_t n, size_t size) {
-  return hak_calloc_at(n, size, HAK_SITE_DEFAULT);
+  size_t total;
+  if hak_unlikely(__builtin_mul_overflow(n, size, &total)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  hak_heap_t* heap = hak_heap_of(_hak_tld, HAK_SUBSYS_DEFAULT);
+  if hak_likely(total <= heap->fast_max) {
+    hak_page_t* page = heap->direct[(total + 7) >> 3];
+    void* p = hak_page_pop_zero(heap, page, total);
+    if hak_likely(p != NULL) {
+      if hak_unlikely(heap->profiling) _hak_profile_count_alloc(heap->tld, p, page->block_size, HAK_SITE_DEFAULT, __builtin_return_address(0));
+      return p;
+    }
+  }
+  return hak_alloc_slow(total, HAK_SITE_DEFAULT, true, __builtin_return_address(0));
 }
 
 HAK_MALLOC_API void* realloc(void* p, size_t size) {
-  return hak_realloc_at(p, size, HAK_SITE_DEFAULT);
+  return hak_realloc_impl(p, size, HAK_SITE_DEFAULT, __builtin_return_address(0));
 }
 
 HAK_MALLOC_API void* reallocarray(void* p, size_t n, size_t size) {
@@ -44,13 +65,13 @@ HAK_MALLOC_API void* reallocarray(void* p, size_t n, size_t size) {
     errno = ENOMEM;
     return NULL;
   }
-  return hak_realloc_at(p, total, HAK_SITE_DEFAULT);
+  return hak_realloc_impl(p, total, HAK_SITE_DEFAULT, __builtin_return_address(0));
 }
 
 HAK_MALLOC_API int posix_memalign(void** out, size_t alignment, size_t size) {
   if (alignment < sizeof(void*) || (alignment & (alignment - 1)) != 0 || alignment > HAK_ALIGN_MAX) return EINVAL;
   int saved = errno;
-  void* p = hak_aligned_alloc_at(alignment, size, HAK_SITE_DEFAULT);
+  void* p = hak_aligned_impl(alignment, size, HAK_SITE_DEFAULT, __builtin_return_address(0));
   if (p == NULL) {
     int err = errno == EINVAL ? EINVAL : ENOMEM;
     errno = saved;
@@ -61,7 +82,7 @@ HAK_MALLOC_API int posix_memalign(void** out, size_t alignment, size_t size) {
 }
 
 HAK_MALLOC_API void* aligned_alloc(size_t alignment, size_t size) {
-  return hak_aligned_alloc_at(alignment, size, HAK_SITE_DEFAULT);
+  return hak_aligned_impl(alignment, size, HAK_SITE_DEFAULT, __builtin_return_address(0));
 }
 
 HAK_MALLOC_API void* memalign(size_t alignment, size_t size) {
@@ -71,11 +92,11 @@ HAK_MALLOC_API void* memalign(size_t alignment, size_t size) {
   }
   if (alignment == 0) alignment = 1;
   if ((alignment & (alignment - 1)) != 0) alignment = (size_t)1 << (64 - __builtin_clzll((unsigned long long)alignment));
-  return hak_aligned_alloc_at(alignment, size, HAK_SITE_DEFAULT);
+  return hak_aligned_impl(alignment, size, HAK_SITE_DEFAULT, __builtin_return_address(0));
 }
 
 HAK_MALLOC_API void* valloc(size_t size) {
-  return hak_aligned_alloc_at(_hak_prim_page_size(), size, HAK_SITE_DEFAULT);
+  return hak_aligned_impl(_hak_prim_page_size(), size, HAK_SITE_DEFAULT, __builtin_return_address(0));
 }
 
 HAK_MALLOC_API void* pvalloc(size_t size) {
@@ -85,7 +106,7 @@ HAK_MALLOC_API void* pvalloc(size_t size) {
     return NULL;
   }
   size_t rounded = size == 0 ? page : (size + page - 1) & ~(page - 1);
-  return hak_aligned_alloc_at(page, rounded, HAK_SITE_DEFAULT);
+  return hak_aligned_impl(page, rounded, HAK_SITE_DEFAULT, __builtin_return_address(0));
 }
 
 HAK_MALLOC_API size_t malloc_usable_size(void* p) {
@@ -94,10 +115,10 @@ HAK_MALLOC_API size_t malloc_usable_size(void* p) {
 
 HAK_MALLOC_API void free_sized(void* p, size_t size) {
   (void)size;
-  hak_free_at(p, HAK_SITE_DEFAULT);
+  hak_free_inline(p, HAK_SITE_DEFAULT, true);
 }
 
 HAK_MALLOC_API void free_aligned_sized(void* p, size_t alignment, size_t size) {
   (void)alignment, (void)size;
-  hak_free_at(p, HAK_SITE_DEFAULT);
+  hak_free_inline(p, HAK_SITE_DEFAULT, true);
 }

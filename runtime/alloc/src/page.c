@@ -10,8 +10,9 @@
 
    Invariant: for a tiny class c, every direct[] entry whose size maps to c
    points at queues[c].first, or at _hak_page_empty when the queue is empty or
-   the thread is in checked or profiling mode (then every allocation comes
-   here). A page in the full list has HAK_PAGE_IN_FULL set, so a local free to
+   the thread is in checked mode (then every allocation comes here; with
+   profiling on, heap->fast_max is 0 instead and the table stays valid for
+   alloc.c's profiled path). A page in the full list has HAK_PAGE_IN_FULL set, so a local free to
    it takes the slow path and puts it back in its queue. */
 #include "hak_internal.h"
 
@@ -37,7 +38,7 @@ static void hak_direct_update(hak_heap_t* heap, size_t cls) {
   if (cls > HAK_CLASS_TINY_LAST) return;
   hak_page_t* page = heap->queues[cls].first;
   hak_tld_t* tld = heap->tld;
-  if (page == NULL || tld->checked || tld->profile != NULL) page = &_hak_page_empty;
+  if (page == NULL || tld->checked) page = &_hak_page_empty;
   size_t lo = cls == 0 ? 0 : _hak_class_size[cls - 1] / 8 + 1;
   size_t hi = _hak_class_size[cls] / 8;
   for (size_t w = lo; w <= hi; w++) heap->direct[w] = page;

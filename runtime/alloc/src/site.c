@@ -138,6 +138,18 @@ HAK_API const char* hak_site_name(hak_site_t site) {
   return e != NULL && e->subsys == sub ? e->name : NULL;
 }
 
+const char* _hak_site_info(uint32_t index, hak_subsys_t* sub) {
+  if (index < HAK_SUBSYS_COUNT) {
+    *sub = (hak_subsys_t)index;
+    return hak_subsys_names[index];
+  }
+  if (index >= atomic_load_explicit(&site_next, memory_order_acquire)) return NULL;
+  hak_site_entry_t* e = hak_site_entry(index);
+  if (e == NULL) return NULL;
+  *sub = (hak_subsys_t)e->subsys;
+  return e->name;
+}
+
 HAK_API uint32_t hak_site_count(void) {
   return atomic_load_explicit(&site_next, memory_order_acquire);
 }
