@@ -133,7 +133,13 @@ static inline void hak_free_local_push(hak_tld_t* tld, hak_page_t* page, hak_blo
 
 HAK_NOINLINE void _hak_free_generic(void* p, hak_site_t site, bool from_malloc) {
   if (p == NULL) return;
-  hak_free_block(p, site, _hak_tld, from_malloc);
+  hak_tld_t* tld = _hak_tld;
+  // A thread whose first call is a free needs a tld for its profile counters.
+  if hak_unlikely(tld == &_hak_tld_empty && _hak_option_fast(HAK_OPT_PROFILE) != 0) {
+    hak_tld_t* t = _hak_tld_acquire();
+    if (t != NULL) tld = t;
+  }
+  hak_free_block(p, site, tld, from_malloc);
 }
 
 // Fast path: about 25 instructions with three predicted branches: the segment

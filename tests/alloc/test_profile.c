@@ -1,0 +1,178 @@
+/* test_profile.c: per-site profiling through the embedded API: exact
+   counters (one thread, and blocks freed by another thread), switching at run
+   time, and the three report formats. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "hakmem.h"
+
+static bool find_site(hak_site_t site, hak_site_stats_t* out) {
+  static hak_site_stats_t all[4096];
+  size_t n = hak_profile_snapshot(all, 4096);
+  for (size_t i = 0; i < n && i < 4096; i++) {
+    if (all[i].site == site) {
+      *out = all[i];
+      return true;
+    }
+  }
+  return false;
+}
+
+// Exact counts for one thread, every tier.
+static void test_exact_counters(void** state) {
+  (void)state;
+  hak_profile_enable(true);
+  assert_true(hak_profile_enabled());
+  hak_site_t s = hak_site_register(HAK_SUBSYS_USER1, "profile.test.exact");
+  size_t sizes[] = {8, 24, 100, 1000, 5000, 40000, 300000, 3u << 20};
+  void* blocks[8][50];
+  uint64_t bytes = 0, freed = 0, frees = 0;
+  int64_t live = 0, peak = 0;
+  for (int i = 0; i < 8; i++) {
+    for (int j = 0; j < 50; j++) {
+      blocks[i][j] = hak_alloc_at(sizes[i], s);
+      size_t u = hak_usable_size(blocks[i][j]);
+      bytes += u, live += (int64_t)u;
+      if (live > peak) peak = live;
+    }
+    for (int j = 0; j < 50; j += 2) {  // free half as we go
+      size_t u = hak_usable_size(blocks[i][j]);
+      hak_free_at(blocks[i][j], s);
+      freed += u, frees++, live -= (int64_t)u;
+    }
+  }
+  hak_site_stats_t st;
+  assert_true(find_site(s, &st));
+  assert_string_equal(st.name, "profile.test.exact");
+  assert_int_equal(st.allocs, 400);
+  assert_int_equal(st.bytes, bytes);
+  assert_int_equal(st.frees, frees);
+  assert_int_equal(st.freed_bytes, freed);
+  assert_int_equal(st.live, live);
+  assert_int_equal(st.peak, peak);
+  for (int i = 0; i < 8; i++) {
+    for (int j = 1; j < 50; j += 2) hak_free_at(blocks[i][j], s);
+  }
+  assert_true(find_site(s, &st));
+  assert_int_equal(st.frees, 400);
+  assert_int_equal(st.live, 0);
+  assert_int_equal(st.peak, peak);
+}
+
+// Blocks allocated by one thread and freed by another: merged totals exact.
+static hak_site_t cross_site;
+static void* cross_blocks[10000];
+
+static void* cross_alloc(void* arg) {
+  (void)arg;
+  for (int i = 0; i < 10000; i++) cross_blocks[i] = hak_alloc_at(64, cross_site);
+  return NULL;
+}
+
+static void* cross_free(void* arg) {
+  (void)arg;
+  for (int i = 0; i < 10000; i++) hak_free_at(cross_blocks[i], cross_site);
+  return NULL;
+}
+
+static void test_cross_thread(void** state) {
+  (void)state;
+  hak_profile_enable(true);
+  cross_site = hak_site_register(HAK_SUBSYS_VM, "profile.test.cross");
+  pthread_t t;
+  pthread_create(&t, NULL, cross_alloc, NULL);
+  pthread_join(t, NULL);
+  pthread_create(&t, NULL, cross_free, NULL);
+  pthread_join(t, NULL);
+  hak_site_stats_t st;
+  assert_true(find_site(cross_site, &st));
+  assert_int_equal(st.allocs, 10000);
+  assert_int_equal(st.frees, 10000);
+  assert_int_equal(st.bytes, 10000 * 64);
+  assert_int_equal(st.live, 0);
+  assert_int_equal(st.peak, 10000 * 64);
+}
+
+// Off means off: nothing is counted while profiling is off, and switching
+// back on continues from the kept counters.
+static void test_switching(void** state) {
+  (void)state;
+  hak_site_t s = hak_site_register(HAK_SUBSYS_USER2, "profile.test.switch");
+  hak_profile_enable(false);
+  assert_false(hak_profile_enabled());
+  hak_free_at(hak_alloc_at(32, s), s);
+  hak_site_stats_t st;
+  assert_false(find_site(s, &st));
+  hak_profile_enable(true);
+  hak_free_at(hak_alloc_at(32, s), s);
+  assert_true(find_site(s, &st));
+  assert_int_equal(st.allocs, 1);
+  assert_int_equal(st.frees, 1);
+}
+
+static char* read_all(FILE* f) {
+  long n = ftell(f);
+  rewind(f);
+  char* buf = calloc(1, (size_t)n + 1);
+  assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+  return buf;
+}
+
+static void test_reports(void** state) {
+  (void)state;
+  hak_profile_enable(true);
+  hak_site_t big = hak_site_register(HAK_SUBSYS_JSON, "profile.test.report<&>");
+  void* keep = hak_alloc_at(200000, big);
+  FILE* f = tmpfile();
+  assert_int_equal(hak_profile_report(f, HAK_REPORT_TEXT, 5), 0);
+  char* text = read_all(f);
+  assert_non_null(strstr(text, "subsystem"));
+  assert_non_null(strstr(text, "json"));
+  assert_non_null(strstr(text, "profile.test.report<&>"));
+  fclose(f), free(text);
+  f = tmpfile();
+  assert_int_equal(hak_profile_report(f, HAK_REPORT_JSON, 0), 0);
+  char* json = read_all(f);
+  assert_true(json[0] == '{');
+  assert_non_null(strstr(json, "\"subsystems\":["));
+  assert_non_null(strstr(json, "\"name\":\"profile.test.report<&>\",\"subsystem\":\"json\""));
+  fclose(f), free(json);
+  f = tmpfile();
+  assert_int_equal(hak_profile_report(f, HAK_REPORT_SVG, 0), 0);
+  char* svg = read_all(f);
+  assert_non_null(strstr(svg, "<svg"));
+  assert_non_null(strstr(svg, "<rect"));
+  assert_non_null(strstr(svg, "profile.test.report&lt;&amp;&gt;"));  // escaped
+  assert_non_null(strstr(svg, "peak live bytes"));
+  assert_non_null(strstr(svg, "</svg>"));
+  fclose(f), free(svg);
+  char path[] = "/tmp/hakmem-profile-XXXXXX.json";
+  int fd = mkstemps(path, 5);
+  assert_true(fd >= 0);
+  assert_int_equal(hak_profile_write(path), 0);
+  FILE* g = fopen(path, "r");
+  fseek(g, 0, SEEK_END);
+  char* written = read_all(g);
+  assert_non_null(strstr(written, "\"sites\":["));
+  fclose(g), free(written), remove(path);
+  assert_int_not_equal(hak_profile_write("/nonexistent/dir/x.json"), 0);
+  hak_free_at(keep, big);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_exact_counters),
+      cmocka_unit_test(test_cross_thread),
+      cmocka_unit_test(test_switching),
+      cmocka_unit_test(test_reports),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
