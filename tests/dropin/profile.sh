@@ -8,7 +8,7 @@ lib=$1
 exe=$2
 out=$(mktemp /tmp/hakmem-profile-XXXXXX.json)
 trap 'rm -f "$out"' EXIT
-LD_PRELOAD=$lib HAKMEM_PROFILE=1 HAKMEM_PROFILE_SAMPLE=64 HAKMEM_PROFILE_OUT=$out "$exe" >/dev/null
+LD_PRELOAD=$lib HAKMEM_PROFILE=1 HAKMEM_PROFILE_SAMPLE=16 HAKMEM_PROFILE_OUT=$out "$exe" >/dev/null
 python3 - "$out" <<'PY'
 import json, sys
 doc = json.load(open(sys.argv[1]))
