@@ -54,10 +54,12 @@ void bench_report_allocator(void) {
   get = (void (*)(hak_stats_t*))dlsym(RTLD_DEFAULT, "hak_stats_get");
   const char* how = "hakmem (malloc via libhakmem.so)";
 #endif
-  if (get != NULL) {
-    hak_stats_t s;
-    s.size = sizeof(s);
-    get(&s);
+  hak_stats_t s;
+  s.size = sizeof(s);
+  if (get != NULL) get(&s);
+  // hakmem may be linked in yet serve nothing (a runtime scenario whose
+  // allocations were sent to malloc): then the allocator is whoever malloc is.
+  if (get != NULL && s.alloc_count > 0) {
     printf("allocator: %s hak_allocs=%llu hak_frees=%llu remote_frees=%llu\n", how, (unsigned long long)s.alloc_count,
            (unsigned long long)s.free_count, (unsigned long long)s.remote_free);
     return;
