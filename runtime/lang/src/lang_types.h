@@ -101,6 +101,7 @@ typedef struct hlang_parser_s {
   bool panic;            // an error was reported and tokens are being skipped
   bool in_fn;            // parsing the body of a `fn` (not the script body)
   uint32_t loops;        // enclosing loops (for break/continue)
+  uint32_t open;         // ( [ { of expressions consumed and not closed yet (see hlang_sync)
 } hlang_parser_t;
 
 // ----- Program -----

@@ -339,6 +339,7 @@ static hlang_tok_t hlang_lex_op(hlang_lexer_t* lx) {
       return HLANG_T_ERROR;
     default:
       hlang_lex_error_at(lx, lx->pos - 1, "unexpected character", c);
+      while (c >= 0x80 && lx->pos < lx->end && (unsigned char)*lx->pos >= 0x80) lx->pos++;  // one error per UTF-8 run
       return HLANG_T_ERROR;
   }
 }

@@ -60,6 +60,7 @@ static const char* hlang_found(hlang_parser_t* p) {
 // A missing token at the start of a new line is reported where it was
 // missing: just after the previous token (a forgotten ';').
 static bool hlang_expect(hlang_parser_t* p, hlang_tok_t k, const char* context) {
+  if (p->panic) return false;  // hlang_sync decides what to skip
   if (hlang_accept(p, k)) return true;
   if (!p->panic && p->tok.kind != HLANG_T_ERROR) {
     bool eol = p->tok.nl_before && p->prev_line > 0;
@@ -68,6 +69,22 @@ static bool hlang_expect(hlang_parser_t* p, hlang_tok_t k, const char* context) 
   }
   p->panic = true;
   return false;
+}
+
+// An error that leaves the parse on track (a misplaced but well-formed
+// construct): reported, no panic, so the statement goes on being checked.
+static void hlang_note(hlang_parser_t* p, const char* msg, const char* arg) {
+  if (!p->panic) _hlang_error(p->prog, p->tok.line, p->tok.col, msg, arg);
+}
+
+// Expression brackets: `open` counts the ( [ { of expressions not closed
+// yet, so that hlang_sync can skip to their closers after an error.
+static void hlang_opened(hlang_parser_t* p) { p->open++; }
+
+static bool hlang_close(hlang_parser_t* p, hlang_tok_t k, const char* context) {
+  if (!hlang_expect(p, k, context)) return false;
+  p->open--;
+  return true;
 }
 
 static bool hlang_enter(hlang_parser_t* p) {
@@ -148,7 +165,7 @@ static uint32_t hlang_expr_list(hlang_parser_t* p, hlang_tok_t close, const char
     n++;
     if (!hlang_accept(p, HLANG_T_COMMA)) break;
   }
-  hlang_expect(p, close, what);
+  hlang_close(p, close, what);
   return n;
 }
 
@@ -184,7 +201,7 @@ static hlang_node_t* hlang_map_lit(hlang_parser_t* p, uint32_t line, uint32_t co
     hlang_map_entry(p);
     if (!hlang_accept(p, HLANG_T_COMMA)) break;
   }
-  hlang_expect(p, HLANG_T_RBRACE, " to close the map");
+  hlang_close(p, HLANG_T_RBRACE, " to close the map");
   uint32_t n2;
   hlang_node_t** kv = hlang_pop_list(p, mark, &n2);
   n->u.list.n = n2 / 2;
@@ -228,12 +245,13 @@ static hlang_node_t* hlang_primary(hlang_parser_t* p) {
     case HLANG_T_NAME: return hlang_literal(p, HLANG_NAME);
     case HLANG_T_LPAREN: {
       hlang_advance(p);
+      hlang_opened(p);
       hlang_node_t* e = hlang_expr(p);
-      hlang_expect(p, HLANG_T_RPAREN, " to close the parenthesis");
+      hlang_close(p, HLANG_T_RPAREN, " to close the parenthesis");
       return e;
     }
-    case HLANG_T_LBRACKET: hlang_advance(p); return hlang_array_lit(p, line, col);
-    case HLANG_T_LBRACE: hlang_advance(p); return hlang_map_lit(p, line, col);
+    case HLANG_T_LBRACKET: hlang_advance(p); hlang_opened(p); return hlang_array_lit(p, line, col);
+    case HLANG_T_LBRACE: hlang_advance(p); hlang_opened(p); return hlang_map_lit(p, line, col);
     case HLANG_T_DOT: hlang_fail(p, "expected an expression, found '.' (a float needs a digit before the point: 0.5)%s", ""); break;
     default: hlang_fail(p, "expected an expression, found %s", hlang_found(p)); break;
   }
@@ -243,6 +261,7 @@ static hlang_node_t* hlang_primary(hlang_parser_t* p) {
 static hlang_node_t* hlang_call(hlang_parser_t* p, hlang_node_t* callee) {
   hlang_node_t* n = _hlang_node(p->prog, HLANG_CALL, p->tok.line, p->tok.col);
   hlang_advance(p);  // (
+  hlang_opened(p);
   n->u.call.callee = callee;
   uint32_t mark = hlang_mark(p);
   hlang_expr_list(p, HLANG_T_RPAREN, " to close the argument list");
@@ -265,8 +284,9 @@ static hlang_node_t* hlang_index(hlang_parser_t* p, hlang_node_t* obj) {
     }
     n->u.op.b = hlang_literal(p, HLANG_STRING);
   } else {
+    hlang_opened(p);
     n->u.op.b = hlang_expr(p);
-    hlang_expect(p, HLANG_T_RBRACKET, " to close the index");
+    hlang_close(p, HLANG_T_RBRACKET, " to close the index");
   }
   uint32_t h = n->u.op.b->height > obj->height ? n->u.op.b->height : obj->height;
   return hlang_set_height(p, n, h) ? n : obj;
@@ -399,22 +419,32 @@ static bool hlang_stmt_start(hlang_tok_t t) {
   }
 }
 
-// After an error: skips to just after a ';', before a '}' that closes the
-// current block, or before a keyword that starts a statement. Braces opened
-// while skipping are skipped whole.
+// After an error: skips to just after a ';', or to a keyword that starts a
+// statement, or to a '}' that closes the current block. Closers of the
+// brackets the broken expression left open (p->open) are skipped on the way
+// (so `[{a 1}];` ends at its ';'), and brackets or braces opened while
+// skipping are skipped whole (so `if x y { ... }` ends after its block).
 static void hlang_sync(hlang_parser_t* p) {
-  uint32_t depth = 0;
+  uint32_t expr = p->open, skipped = 0;
+  p->open = 0;
   while (!hlang_at(p, HLANG_T_EOF)) {
-    if (depth == 0 && hlang_at(p, HLANG_T_SEMI)) {
-      hlang_advance(p);
-      break;
+    hlang_tok_t k = (hlang_tok_t)p->tok.kind;
+    bool closer = k == HLANG_T_RPAREN || k == HLANG_T_RBRACKET || k == HLANG_T_RBRACE;
+    if (skipped == 0) {
+      if (k == HLANG_T_SEMI) {
+        hlang_advance(p);
+        break;
+      }
+      if (hlang_stmt_start(k)) break;
+      if (closer && expr > 0) {
+        expr--;
+        hlang_advance(p);
+        continue;
+      }
+      if (k == HLANG_T_RBRACE) break;
     }
-    if (depth == 0 && (hlang_at(p, HLANG_T_RBRACE) || hlang_stmt_start((hlang_tok_t)p->tok.kind))) break;
-    if (hlang_at(p, HLANG_T_LBRACE)) depth++;
-    if (hlang_at(p, HLANG_T_RBRACE) && --depth == 0) {
-      hlang_advance(p);
-      break;
-    }
+    if (k == HLANG_T_LPAREN || k == HLANG_T_LBRACKET || k == HLANG_T_LBRACE) skipped++;
+    else if (closer && skipped > 0) skipped--;
     hlang_advance(p);
   }
   p->panic = false;
@@ -526,7 +556,7 @@ static hlang_node_t* hlang_for(hlang_parser_t* p) {
 static hlang_node_t* hlang_jump(hlang_parser_t* p, hlang_kind_t kind) {
   hlang_node_t* n = _hlang_node(p->prog, kind, p->tok.line, p->tok.col);
   const char* word = kind == HLANG_BREAK ? "'break'" : "'continue'";
-  if (p->loops == 0) hlang_fail(p, "%s outside a loop", word);
+  if (p->loops == 0) hlang_note(p, "%s outside a loop", word);
   hlang_advance(p);
   hlang_expect(p, HLANG_T_SEMI, kind == HLANG_BREAK ? " after 'break'" : " after 'continue'");
   return n;
@@ -564,7 +594,7 @@ static hlang_node_t* hlang_simple(hlang_parser_t* p) {
 // ----- Declarations -----
 static void hlang_fn_decl(hlang_parser_t* p) {
   uint32_t line = p->tok.line, col = p->tok.col;
-  if (p->in_fn || p->nest > 0) hlang_fail(p, "functions can only be defined at the top level%s", "");
+  if (p->in_fn || p->nest > 0) hlang_note(p, "functions can only be defined at the top level%s", "");
   hlang_advance(p);
   if (!hlang_at(p, HLANG_T_NAME)) {
     hlang_fail(p, "expected a function name after 'fn', found %s", hlang_found(p));
@@ -626,17 +656,22 @@ static void hlang_extern_params(hlang_parser_t* p, hlang_extern_t* e) {
 }
 
 static void hlang_extern_decl(hlang_parser_t* p) {
-  if (p->in_fn || p->nest > 0) hlang_fail(p, "extern functions can only be declared at the top level%s", "");
+  if (p->in_fn || p->nest > 0) hlang_note(p, "extern functions can only be declared at the top level%s", "");
   hlang_extern_t* e = _hlang_extern_add(p->prog);
   e->line = p->tok.line;
   e->col = p->tok.col;
   hlang_advance(p);
-  if (!hlang_at(p, HLANG_T_STRING)) {
-    hlang_fail(p, "expected the library name as a string after 'extern', found %s", hlang_found(p));
-    return;
+  if (hlang_at(p, HLANG_T_STRING)) {
+    e->lib = p->tok.v.str.s;
+    hlang_advance(p);
+  } else {  // the rest may still be a well-formed declaration: check it too
+    hlang_note(p, "expected the library name as a string after 'extern', found %s", hlang_found(p));
+    e->lib = "";
+    if (!hlang_at(p, HLANG_T_FN)) {
+      p->panic = true;
+      return;
+    }
   }
-  e->lib = p->tok.v.str.s;
-  hlang_advance(p);
   if (!hlang_expect(p, HLANG_T_FN, " after the library name")) return;
   if (!hlang_at(p, HLANG_T_NAME)) {
     hlang_fail(p, "expected the function name, found %s", hlang_found(p));

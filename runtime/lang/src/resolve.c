@@ -85,12 +85,17 @@ static void hlang_globals_build(hlang_resolver_t* r) {
   while (r->nglobals_cap < 2 * n) r->nglobals_cap *= 2;
   r->globals = _hlang_alloc(prog, r->nglobals_cap * sizeof *r->globals);
   memset(r->globals, 0, r->nglobals_cap * sizeof *r->globals);
-  for (uint32_t i = 1; i < prog->nfns; i++) {
-    hlang_global_add(r, prog->fns[i]->name, HLANG_REF_FN, i, prog->fns[i]->line, prog->fns[i]->col);
-  }
-  for (uint32_t i = 0; i < prog->nexterns; i++) {
-    const hlang_extern_t* e = prog->externs[i];
-    hlang_global_add(r, e->name, HLANG_REF_EXTERN, i, e->line, e->col);
+  // in source order (a merge of the two lists), so a second definition is
+  // the one reported
+  uint32_t f = 1, x = 0;
+  while (f < prog->nfns || x < prog->nexterns) {
+    const hlang_fn_t* fn = f < prog->nfns ? prog->fns[f] : NULL;
+    const hlang_extern_t* e = x < prog->nexterns ? prog->externs[x] : NULL;
+    if (fn && (!e || fn->line < e->line || (fn->line == e->line && fn->col < e->col))) {
+      hlang_global_add(r, fn->name, HLANG_REF_FN, f++, fn->line, fn->col);
+    } else {
+      hlang_global_add(r, e->name, HLANG_REF_EXTERN, x++, e->line, e->col);
+    }
   }
 }
 
