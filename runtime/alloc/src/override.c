@@ -20,13 +20,19 @@
 // malloc and free inline the fast paths; the slow branches pass the caller's
 // return address, which the sampling profiler attributes to. With profiling
 // on, malloc's fast path counts down to the next sample.
+// Counts a sampled malloc and returns p (a tail call: malloc keeps no frame).
+static HAK_NOINLINE void* hak_malloc_counted(hak_heap_t* heap, void* p, size_t usable, void* caller) {
+  _hak_profile_count_alloc(heap->tld, p, usable, HAK_SITE_DEFAULT, caller);
+  return p;
+}
+
 HAK_MALLOC_API void* malloc(size_t size) {
   hak_heap_t* heap = hak_heap_of(_hak_tld, HAK_SUBSYS_DEFAULT);
   if hak_likely(size <= heap->fast_max) {
     hak_page_t* page = heap->direct[(size + 7) >> 3];
     void* p = hak_page_pop(heap, page);
     if hak_likely(p != NULL) {
-      if hak_unlikely(heap->profiling) _hak_profile_count_alloc(heap->tld, p, page->block_size, HAK_SITE_DEFAULT, __builtin_return_address(0));
+      if hak_unlikely(heap->profiling) return hak_malloc_counted(heap, p, page->block_size, __builtin_return_address(0));
       return p;
     }
   }
@@ -48,7 +54,7 @@ HAK_MALLOC_API void* calloc(size_t n, size_t size) {
     hak_page_t* page = heap->direct[(total + 7) >> 3];
     void* p = hak_page_pop_zero(heap, page, total);
     if hak_likely(p != NULL) {
-      if hak_unlikely(heap->profiling) _hak_profile_count_alloc(heap->tld, p, page->block_size, HAK_SITE_DEFAULT, __builtin_return_address(0));
+      if hak_unlikely(heap->profiling) return hak_malloc_counted(heap, p, page->block_size, __builtin_return_address(0));
       return p;
     }
   }
