@@ -59,6 +59,8 @@ static const bench_scenario_t bench_scenarios[] = {
      "0.2 8 1000 100 1000 1 {T}", NULL},
     {"micro", "malloc/free pairs per tier and rings of live blocks", BENCH_THROUGHPUT, "{BIN}/micro_hak all 1000000 {T}",
      "{BIN}/micro all 1000000 {T}", "all 2000 {T}", NULL},
+    {"prodcons", "T producer/consumer thread pairs pass mixed-size blocks through rings: every free is remote",
+     BENCH_THROUGHPUT, "{BIN}/prodcons_hak 4000000 {T}", "{BIN}/prodcons 4000000 {T}", "20000 {T}", NULL},
 };
 #define BENCH_SCENARIO_COUNT (sizeof(bench_scenarios) / sizeof(bench_scenarios[0]))
 
