@@ -61,6 +61,8 @@ static const bench_scenario_t bench_scenarios[] = {
      "{BIN}/micro all 1000000 {T}", "all 2000 {T}", NULL},
     {"prodcons", "T producer/consumer thread pairs pass mixed-size blocks through rings: every free is remote",
      BENCH_THROUGHPUT, "{BIN}/prodcons_hak 4000000 {T}", "{BIN}/prodcons 4000000 {T}", "20000 {T}", NULL},
+    {"json", "hjson parses, walks, modifies, writes and frees generated documents (runtime on hakmem vs on malloc)",
+     BENCH_THROUGHPUT, "{BIN}/json_hak 2500 {T}", "{BIN}/json 2500 {T}", "20 {T} 8", NULL},
 };
 #define BENCH_SCENARIO_COUNT (sizeof(bench_scenarios) / sizeof(bench_scenarios[0]))
 
