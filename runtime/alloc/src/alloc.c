@@ -51,22 +51,28 @@ static HAK_NOINLINE void* hak_alloc_slow(size_t size, hak_site_t site, bool zero
       return NULL;
     }
   }
-  void* p = _hak_alloc_generic(hak_heap_for_site(tld, site), size, site, zero);
+  hak_heap_t* heap = hak_heap_for_site(tld, site);
+  if (tld->profiling && caller == NULL && size <= heap->malloc_max) {
+    // Exact profiling routes hak_alloc_at here (fast_max is 0): the fast
+    // path's pop, then the counters.
+    hak_page_t* page = heap->direct[(size + 7) >> 3];
+    void* p = zero ? hak_page_pop_zero(heap, page, size) : hak_page_pop(heap, page);
+    if (p != NULL) {
+      hak_prof_count_alloc(tld, site, page->block_size);
+      return p;
+    }
+  }
+  void* p = _hak_alloc_generic(heap, size, site, zero);
   if hak_unlikely(tld->profiling && p != NULL) _hak_profile_count_alloc(tld, p, hak_usable_size(p), site, caller);
   return p;
 }
 
-// Profiling costs the fast path one predicted test of heap->profiling, which
-// shares a cache line with fast_max.
+// No profiling test here: profiling sets fast_max to 0 (see hak_alloc_slow).
 HAK_API void* hak_alloc_at(size_t size, hak_site_t site) {
   hak_heap_t* heap = hak_heap_for_site(_hak_tld, site);
   if hak_likely(size <= heap->fast_max) {
-    hak_page_t* page = heap->direct[(size + 7) >> 3];
-    void* p = hak_page_pop(heap, page);
-    if hak_likely(p != NULL) {
-      if hak_unlikely(heap->profiling) hak_prof_count_alloc(heap->tld, site, page->block_size);
-      return p;
-    }
+    void* p = hak_page_pop(heap, heap->direct[(size + 7) >> 3]);
+    if hak_likely(p != NULL) return p;
   }
   return hak_alloc_slow(size, site, false, NULL);
 }
@@ -79,12 +85,8 @@ HAK_API void* hak_calloc_at(size_t n, size_t size, hak_site_t site) {
   }
   hak_heap_t* heap = hak_heap_for_site(_hak_tld, site);
   if hak_likely(total <= heap->fast_max) {
-    hak_page_t* page = heap->direct[(total + 7) >> 3];
-    void* p = hak_page_pop_zero(heap, page, total);
-    if hak_likely(p != NULL) {
-      if hak_unlikely(heap->profiling) hak_prof_count_alloc(heap->tld, site, page->block_size);
-      return p;
-    }
+    void* p = hak_page_pop_zero(heap, heap->direct[(total + 7) >> 3], total);
+    if hak_likely(p != NULL) return p;
   }
   return hak_alloc_slow(total, site, true, NULL);
 }

@@ -82,7 +82,8 @@ void _hak_free_remote(hak_page_t* page, hak_block_t* block) {
 
 // ----- Free -----
 // Frees p after a full lookup; returns the usable bytes freed, or 0 when p was
-// not a live block (reported). *sampled: the block may carry a profile sample.
+// not a live block (reported). from_malloc: free() of libhakmem.so (sampled
+// profile) rather than hak_free_at (exact profile).
 static HAK_NOINLINE size_t hak_free_block(void* p, hak_site_t site, hak_tld_t* tld, bool from_malloc) {
   hak_lookup_t lk;
   if hak_unlikely(!hak_lookup(p, &lk)) {
@@ -94,7 +95,7 @@ static HAK_NOINLINE size_t hak_free_block(void* p, hak_site_t site, hak_tld_t* t
   size_t usable;
   if (lk.kind == HAK_LOOKUP_WHALE) {
     usable = _hak_whale_usable(lk.whale, p);
-    if (tld->profiling) _hak_profile_count_free(tld, p, usable, site, from_malloc, true);
+    if (tld->profiling) _hak_profile_count_free(tld, p, usable, site, from_malloc, NULL);
     if hak_unlikely(!_hak_whale_free(lk.whale, p, site)) {  // lost a race with another free of it
       if (tld != &_hak_tld_empty) tld->invalid_free++;
       return 0;
@@ -104,10 +105,14 @@ static HAK_NOINLINE size_t hak_free_block(void* p, hak_site_t site, hak_tld_t* t
     hak_block_t* block = (hak_block_t*)lk.block;
     usable = page->block_size - (size_t)((uint8_t*)p - lk.block);
     if (page->has_checked) _hak_check_free(page, lk.block, p, site);
-    if (tld->profiling) _hak_profile_count_free(tld, p, usable, site, from_malloc, hak_page_has_sample(page));
+    if (tld->profiling) _hak_profile_count_free(tld, p, usable, site, from_malloc, page);
     hak_track_free(p);
     hak_track_undefined(block, sizeof(*block));
     if (page->heap->tld == tld) {
+      // A page stops sending its frees here once its last sample is freed.
+      if ((hak_page_flags(page) & HAK_PAGE_SAMPLED) && atomic_load_explicit(&page->samples, memory_order_relaxed) == 0) {
+        hak_page_flag_clear(page, HAK_PAGE_SAMPLED);
+      }
       _hak_page_free_local(page, block);
     } else {
       // The block is the owner's once pushed: it stays addressable here.
@@ -139,31 +144,47 @@ HAK_NOINLINE void _hak_free_generic(void* p, hak_site_t site, bool from_malloc) 
     hak_tld_t* t = _hak_tld_acquire();
     if (t != NULL) tld = t;
   }
+  if (tld->profiling && !from_malloc) {
+    // Exact profiling routes hak_free_at here (fast_id_at matches nothing):
+    // the fast path's push for the caller's own blocks, then the counters.
+    uintptr_t u = (uintptr_t)p;
+    size_t i = u >> HAK_SEGMENT_SHIFT;
+    if (i < HAK_SEGMAP_COUNT && __atomic_load_n(&_hak_segmap[i], __ATOMIC_RELAXED) == tld->fast_id) {
+      hak_page_t* page = hak_page_of(hak_segment_of(p), p);
+      uint32_t uf = page->used_flags;
+      if (uf - 1 < HAK_PAGE_USED_MASK) {  // no flag set, at least one block in use
+        hak_free_local_push(tld, page, (hak_block_t*)p, uf);
+        hak_prof_count_free(tld, site, page->block_size);
+        if (uf == 1 && (page->next != NULL || page->prev != NULL)) _hak_page_retire(page, true);
+        return;
+      }
+    }
+  }
   hak_free_block(p, site, tld, from_malloc);
 }
 
 // Fast path: about 25 instructions with three predicted branches: the segment
 // map says the block is the caller's, and its page has no flag set and more
 // than one block in use (a page holding a sampled block of the drop-in
-// profiler is flagged, so its frees come to the slow path). hak_free_at
-// counts for the profile after one predicted test; free() never does. The page's last block is freed here too, and the
+// profiler is flagged, so its frees come to the slow path). With exact
+// profiling on, hak_free_at's id (fast_id_at) matches no segment, so the
+// profile costs nothing here while it is off. The page's last block is freed here too, and the
 // page retired unless it is its class's only page (so a loop that allocates
 // and frees one block keeps its page).
 static inline void hak_free_inline(void* p, hak_site_t site, bool from_malloc) {
   hak_tld_t* tld = _hak_tld;
   uintptr_t u = (uintptr_t)p;
   size_t i = u >> HAK_SEGMENT_SHIFT;
-  if hak_likely(i < HAK_SEGMAP_COUNT && __atomic_load_n(&_hak_segmap[i], __ATOMIC_RELAXED) == tld->fast_id) {
+  uint8_t id = from_malloc ? tld->fast_id : tld->fast_id_at;
+  if hak_likely(i < HAK_SEGMAP_COUNT && __atomic_load_n(&_hak_segmap[i], __ATOMIC_RELAXED) == id) {
     hak_page_t* page = hak_page_of(hak_segment_of(p), p);
     uint32_t uf = page->used_flags;
     if hak_likely(uf - 2 < HAK_PAGE_USED_MASK - 1) {  // no flag set and at least two blocks in use
       hak_free_local_push(tld, page, (hak_block_t*)p, uf);
-      if (!from_malloc && hak_unlikely(tld->profiling)) hak_prof_count_free(tld, site, page->block_size);
       return;
     }
     if (uf == 1) {  // the page's last block
       hak_free_local_push(tld, page, (hak_block_t*)p, uf);
-      if (!from_malloc && hak_unlikely(tld->profiling)) hak_prof_count_free(tld, site, page->block_size);
       if (page->next != NULL || page->prev != NULL) _hak_page_retire(page, true);
       return;
     }

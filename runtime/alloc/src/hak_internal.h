@@ -113,13 +113,16 @@ HAK_INTERN void _hak_whale_fork_child(void);
 HAK_INTERN void _hak_profile_init(void);
 HAK_INTERN void _hak_profile_apply(hak_tld_t* tld);
 HAK_INTERN void _hak_profile_count_alloc(hak_tld_t* tld, void* p, size_t usable, hak_site_t site, void* caller);
-HAK_INTERN void _hak_profile_count_free(hak_tld_t* tld, void* p, size_t usable, hak_site_t site, bool from_malloc, bool maybe_sampled);
+HAK_INTERN void _hak_profile_sample(hak_tld_t* tld, void* p, size_t usable, void* caller);
+// A malloc of libhakmem.so with profiling on: count down to the next sample.
+static inline void hak_prof_malloc_tick(hak_tld_t* tld, void* p, size_t usable, void* caller) {
+  if hak_unlikely((tld->sample_left -= (int64_t)usable) < 0) _hak_profile_sample(tld, p, usable, caller);
+}
+// page: the block's page (NULL for a whale); its sample count is looked at.
+HAK_INTERN void _hak_profile_count_free(hak_tld_t* tld, void* p, size_t usable, hak_site_t site, bool from_malloc, hak_page_t* page);
 HAK_INTERN void _hak_profile_at_exit(FILE* out);
 HAK_INTERN void _hak_profile_fork_child(void);
 extern HAK_INTERN _Atomic(uint32_t) _hak_profile_gen;  // bumped when profiling is switched
-static inline bool hak_page_has_sample(const hak_page_t* page) {
-  return __atomic_load_n(&page->has_sample, __ATOMIC_RELAXED) != 0;
-}
 // The calling thread's counters for a site (tld->profiling is on).
 static inline hak_site_counters_t* hak_prof_slot(hak_tld_t* tld, hak_site_t site) {
   uint32_t i = hak_site_index(site);

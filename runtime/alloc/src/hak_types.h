@@ -129,7 +129,7 @@ typedef struct hak_page_s {
   bool is_zero_init;          // the page's memory was fresh (all zero) when it was set up
   bool has_aligned;           // copy of HAK_PAGE_HAS_ALIGNED that other threads may read (set once, never cleared)
   bool has_checked;           // copy of HAK_PAGE_CHECKED that other threads may read (fixed for the page's life)
-  uint8_t has_sample;         // a block here carries a drop-in profile sample (relaxed atomic: any thread reads it)
+  _Atomic(uint16_t) samples;  // blocks here carrying a drop-in profile sample (any thread decrements it)
   uint8_t* start;             // address of block 0
   hak_heap_t* heap;           // owner; fixed while any block is live
   struct hak_page_s* next;    // in the heap's class queue or full list
@@ -190,14 +190,15 @@ typedef struct hak_site_counters_s {
 
 typedef struct hak_prof_tld_s {
   hak_site_counters_t* sites;  // HAK_PROF_SITES counters, mapped (zero) at the first profiling use, never freed
-  int64_t sample_left;         // drop-in sampling: bytes until the next sample
   uint64_t rng;                // for the sampling intervals
+  bool sampling_started;       // the first interval was drawn
 } hak_prof_tld_t;
 
 // ----- Heaps and thread state -----
 struct hak_heap_s {
-  size_t fast_max;                        // largest size the fast path serves: HAK_TINY_MAX, or 0 in checked mode
-  bool profiling;                         // == tld->profiling: the fast path counts for the profile
+  size_t fast_max;                        // largest size hak_alloc_at's fast path serves: HAK_TINY_MAX; 0 when checked or profiling
+  size_t malloc_max;                      // the same for malloc (libhakmem.so): 0 only when checked
+  bool profiling;                         // == tld->profiling: malloc's fast path counts down to the next sample
   hak_page_t* direct[HAK_DIRECT_COUNT];   // (size+7)/8 -> page to allocate from; &_hak_page_empty if none
   hak_tld_t* tld;                         // the thread state this heap is part of
   uint8_t subsys;                         // hak_subsys_t of this heap
@@ -217,7 +218,8 @@ struct hak_tld_s {
     hak_heap_t heap;
     uint8_t pad_[HAK_HEAP_ALIGN];
   } heaps[HAK_SUBSYS_COUNT];
-  uint8_t fast_id;              // compared with the segment map on free; HAK_TLD_ID_NEVER: always slow
+  uint8_t fast_id;              // free()'s fast path compares it with the segment map; HAK_TLD_ID_NEVER: always slow
+  uint8_t fast_id_at;           // the same for hak_free_at: HAK_TLD_ID_NEVER also when profiling
   uint8_t map_id;               // written in the segment map for this tld's segments
   bool abandoned;               // owner thread exited; waiting for adoption
   bool checked;                 // this tld was set up in checked mode
@@ -230,6 +232,7 @@ struct hak_tld_s {
   uint32_t profile_gen;         // the profiling generation this tld was set up for
   struct hak_prof_tld_s* profile; // sampling state and per-site counters, made at the first profiling use, never freed
   hak_site_counters_t* prof_sites; // == profile->sites (one load less on the profiled paths)
+  int64_t sample_left;          // drop-in sampling: bytes of malloc until the next sample
   struct hak_tld_s* next_all;   // list of every tld ever made
   struct hak_tld_s* next_abandoned;
 };

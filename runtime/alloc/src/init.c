@@ -21,7 +21,7 @@ hak_page_t _hak_page_empty = {
 
 #define HAK_EMPTY_HEAP                                                    \
   {                                                                       \
-    .heap = {.fast_max = HAK_TINY_MAX,                                   \
+    .heap = {.fast_max = HAK_TINY_MAX, .malloc_max = HAK_TINY_MAX,      \
              .direct = {[0 ... HAK_DIRECT_COUNT - 1] = &_hak_page_empty}, \
              .tld = &_hak_tld_empty }                                     \
   }
@@ -29,6 +29,7 @@ hak_page_t _hak_page_empty = {
 hak_tld_t _hak_tld_empty = {
     .heaps = {[0 ... HAK_SUBSYS_COUNT - 1] = HAK_EMPTY_HEAP},
     .fast_id = HAK_TLD_ID_NEVER,
+    .fast_id_at = HAK_TLD_ID_NEVER,
     .map_id = HAK_SEGMAP_SLOW,
 };
 

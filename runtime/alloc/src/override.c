@@ -22,13 +22,13 @@
 // on, malloc's fast path counts down to the next sample.
 // Counts a sampled malloc and returns p (a tail call: malloc keeps no frame).
 static HAK_NOINLINE void* hak_malloc_counted(hak_heap_t* heap, void* p, size_t usable, void* caller) {
-  _hak_profile_count_alloc(heap->tld, p, usable, HAK_SITE_DEFAULT, caller);
+  hak_prof_malloc_tick(heap->tld, p, usable, caller);
   return p;
 }
 
 HAK_MALLOC_API void* malloc(size_t size) {
   hak_heap_t* heap = hak_heap_of(_hak_tld, HAK_SUBSYS_DEFAULT);
-  if hak_likely(size <= heap->fast_max) {
+  if hak_likely(size <= heap->malloc_max) {
     hak_page_t* page = heap->direct[(size + 7) >> 3];
     void* p = hak_page_pop(heap, page);
     if hak_likely(p != NULL) {
@@ -50,7 +50,7 @@ HAK_MALLOC_API void* calloc(size_t n, size_t size) {
     return NULL;
   }
   hak_heap_t* heap = hak_heap_of(_hak_tld, HAK_SUBSYS_DEFAULT);
-  if hak_likely(total <= heap->fast_max) {
+  if hak_likely(total <= heap->malloc_max) {
     hak_page_t* page = heap->direct[(total + 7) >> 3];
     void* p = hak_page_pop_zero(heap, page, total);
     if hak_likely(p != NULL) {

@@ -15,8 +15,9 @@
    report is written. A sampled block of s bytes stands for 1/p blocks of s
    bytes, p = 1 - exp(-s / interval): an unbiased estimate. The block is
    remembered in a small table (under a mutex: samples are rare) so that its
-   free subtracts the same estimate; its page is flagged so that only frees
-   in flagged pages look the table up. */
+   free subtracts the same estimate; its page is flagged (and counts its
+   samples) so that only frees in pages holding a live sample look the table
+   up; the owner clears the flag once the page's samples are gone. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <math.h>
@@ -49,7 +50,6 @@ static hak_prof_tld_t* hak_prof_tld_new(void) {
   hak_prof_tld_t* prof = (hak_prof_tld_t*)mem;
   prof->sites = (hak_site_counters_t*)((uint8_t*)mem + ((sizeof(hak_prof_tld_t) + 63) & ~(size_t)63));
   prof->rng = (uint64_t)(uintptr_t)prof * 0x9E3779B97F4A7C15ull + (uint64_t)_hak_prim_clock_ms();
-  prof->sample_left = -1;  // draw an interval at the first sampled call
   return prof;
 }
 
@@ -64,9 +64,11 @@ void _hak_profile_apply(hak_tld_t* tld) {
   on = on && tld->profile != NULL;
   tld->profiling = on;
   tld->fast_id = !tld->checked && tld->map_id <= HAK_TLD_ID_MAX ? tld->map_id : HAK_TLD_ID_NEVER;
+  tld->fast_id_at = on ? HAK_TLD_ID_NEVER : tld->fast_id;
   for (size_t s = 0; s < HAK_SUBSYS_COUNT; s++) {
     hak_heap_t* heap = hak_heap_of(tld, (hak_subsys_t)s);
-    heap->fast_max = tld->checked ? 0 : HAK_TINY_MAX;
+    heap->malloc_max = tld->checked ? 0 : HAK_TINY_MAX;
+    heap->fast_max = on ? 0 : heap->malloc_max;
     heap->profiling = on;
   }
 }
@@ -183,14 +185,17 @@ static int64_t hak_prof_next_interval(hak_prof_tld_t* prof, double interval) {
   return v < 1 ? 1 : (int64_t)v;
 }
 
-// A malloc call in sampling mode: usually only the countdown.
-static void hak_profile_sample(hak_tld_t* tld, void* p, size_t usable, void* caller) {
+// The countdown of a thread's malloc calls ran out (hak_prof_malloc_tick):
+// attribute this block to its caller, draw the next interval.
+void _hak_profile_sample(hak_tld_t* tld, void* p, size_t usable, void* caller) {
   hak_prof_tld_t* prof = tld->profile;
+  if (prof == NULL) return;
   double interval = (double)(_hak_option_fast(HAK_OPT_PROFILE_SAMPLE) > 0 ? _hak_option_fast(HAK_OPT_PROFILE_SAMPLE) : 1) * 1024.0;
-  if (prof->sample_left < 0) prof->sample_left = hak_prof_next_interval(prof, interval);
-  prof->sample_left -= (int64_t)usable;
-  if hak_likely(prof->sample_left >= 0) return;
-  prof->sample_left = hak_prof_next_interval(prof, interval);
+  tld->sample_left = hak_prof_next_interval(prof, interval);
+  if (!prof->sampling_started) {  // the first call only starts the countdown
+    prof->sampling_started = true;
+    return;
+  }
   char name[32];
   snprintf(name, sizeof(name), "@%p", caller);
   hak_site_t site = hak_site_register(HAK_SUBSYS_DEFAULT, name);
@@ -206,24 +211,28 @@ static void hak_profile_sample(hak_tld_t* tld, void* p, size_t usable, void* cal
   if ((v >= 1 && v <= HAK_TLD_ID_MAX) || (v == HAK_SEGMAP_SLOW && *(uint8_t*)hak_segment_of(p) == HAK_SEG_SLICED)) {
     hak_page_t* page = hak_page_of(hak_segment_of(p), p);
     hak_page_flag_set(page, HAK_PAGE_SAMPLED);
-    __atomic_store_n(&page->has_sample, 1, __ATOMIC_RELAXED);
+    atomic_fetch_add_explicit(&page->samples, 1, memory_order_relaxed);
   }
 }
 
 void _hak_profile_count_alloc(hak_tld_t* tld, void* p, size_t usable, hak_site_t site, void* caller) {
   if (tld->profile == NULL) return;
-  if (caller != NULL) hak_profile_sample(tld, p, usable, caller);
+  if (caller != NULL) hak_prof_malloc_tick(tld, p, usable, caller);
   else hak_prof_count_alloc(tld, site, usable);
 }
 
-void _hak_profile_count_free(hak_tld_t* tld, void* p, size_t usable, hak_site_t site, bool from_malloc, bool maybe_sampled) {
+void _hak_profile_count_free(hak_tld_t* tld, void* p, size_t usable, hak_site_t site, bool from_malloc, hak_page_t* page) {
   if (tld->profile == NULL) return;
   if (!from_malloc) {
     hak_prof_count_free(tld, site, usable);
     return;
   }
+  if (page != NULL && atomic_load_explicit(&page->samples, memory_order_relaxed) == 0) return;
   hak_sample_t s;
-  if (maybe_sampled && hak_sample_take((uintptr_t)p, &s)) hak_prof_sub(hak_prof_counters(tld, s.index), s.count, s.bytes);
+  if (hak_sample_take((uintptr_t)p, &s)) {
+    hak_prof_sub(hak_prof_counters(tld, s.index), s.count, s.bytes);
+    if (page != NULL) atomic_fetch_sub_explicit(&page->samples, 1, memory_order_relaxed);
+  }
 }
 
 // ----- Snapshot -----
