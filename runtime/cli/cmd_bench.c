@@ -63,6 +63,8 @@ static const bench_scenario_t bench_scenarios[] = {
      BENCH_THROUGHPUT, "{BIN}/prodcons_hak 4000000 {T}", "{BIN}/prodcons 4000000 {T}", "20000 {T}", NULL},
     {"json", "hjson parses, walks, modifies, writes and frees generated documents (runtime on hakmem vs on malloc)",
      BENCH_THROUGHPUT, "{BIN}/json_hak 2500 {T}", "{BIN}/json 2500 {T}", "20 {T} 8", NULL},
+    {"mir", "the hk compiler: parse, SSA, every pass, lowering of generated programs; MIR released per function",
+     BENCH_THROUGHPUT, "{BIN}/mir_hak 40 {T}", "{BIN}/mir 40 {T}", "2 {T} 2", NULL},
 };
 #define BENCH_SCENARIO_COUNT (sizeof(bench_scenarios) / sizeof(bench_scenarios[0]))
 
