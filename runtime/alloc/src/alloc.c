@@ -192,7 +192,16 @@ static void* hak_realloc_impl(void* p, size_t size, hak_site_t site, void* calle
   }
   if (lk.kind == HAK_LOOKUP_WHALE) {
     hak_whale_t* w = lk.whale;
-    if (size > HAK_LARGE_MAX && (uint8_t*)w == w->map_base) return _hak_whale_realloc(w, p, size, site);
+    if (size > HAK_LARGE_MAX && (uint8_t*)w == w->map_base) {
+      size_t old_usable = _hak_whale_usable(w, p);
+      void* q = _hak_whale_realloc(w, p, size, site);
+      hak_tld_t* tld = _hak_tld;
+      if (q != NULL && tld->profiling && caller == NULL) {  // the block changed size: the profile follows
+        hak_prof_count_free(tld, site, old_usable);
+        hak_prof_count_alloc(tld, site, hak_usable_size(q));
+      }
+      return q;
+    }
     size_t usable = _hak_whale_usable(w, p);
     if (size <= usable && size > HAK_LARGE_MAX) return p;
     return hak_realloc_move(p, usable, size, site, caller);
