@@ -94,6 +94,7 @@ static gen_var_t* gen_declare(gen_t* g, const char* prefix, uint8_t type, bool r
 
 // ----- Expressions -----
 static void gen_int(gen_t* g, int depth);
+static void gen_cond(gen_t* g, int depth);
 
 static void gen_small(gen_t* g) {
   static const int64_t edge[] = {0, 1, 2, 7, 100, 255, 256, -1, -128, 1000003, 9007199254740993, -9223372036854775807};
@@ -139,7 +140,7 @@ static void gen_int(gen_t* g, int depth) {
     return;
   }
   const gen_var_t* v;
-  switch (gen_below(g, 9)) {
+  switch (gen_below(g, 10)) {
     case 0: case 1: case 2: {
       static const char* const ops[] = {"+", "-", "*", "+"};
       gen_printf(g, "(");
@@ -174,6 +175,15 @@ static void gen_int(gen_t* g, int depth) {
     case 7:
       gen_printf(g, "-");
       gen_int(g, depth - 1);
+      return;
+    case 8:  // a conditional value: ints are always true, so this is c ? e1 : e2
+      gen_printf(g, "((");
+      gen_cond(g, 1);
+      gen_printf(g, ") and ");
+      gen_int(g, depth - 1);
+      gen_printf(g, " or ");
+      gen_int(g, depth - 1);
+      gen_printf(g, ")");
       return;
     default: break;
   }

@@ -87,7 +87,8 @@ hmir_func_t* hmir_build(const hlang_program_t* prog, uint32_t index, const hak_a
 void hmir_func_free(hmir_func_t* f);
 
 // Checks every invariant of the IR (see docs/mir.md). Returns 0, or -1 with a
-// message naming the function, block and value in err (errlen bytes).
+// message naming the function, block and value in err (errlen bytes), or -2
+// when memory ran out (f is unchanged).
 int hmir_verify(const hmir_func_t* f, char* err, size_t errlen);
 
 // The passes. Each returns 1 when it changed the function, 0 when not, -1

@@ -59,8 +59,9 @@ static hmir_status_t hmir_compile_fn(hmir_driver_t* d, uint32_t index) {
   hmir_func_t* f = hmir_build(d->prog, index, d->alc);
   if (f == NULL) return hmir_report(d, HMIR_ERR_NOMEM, "");
   hmir_status_t st = HMIR_OK;
-  if (d->opt->verify && hmir_verify(f, err, sizeof err)) {
-    st = HMIR_ERR_INTERNAL;
+  int v = d->opt->verify ? hmir_verify(f, err, sizeof err) : 0;
+  if (v) {
+    st = v == -2 ? HMIR_ERR_NOMEM : HMIR_ERR_INTERNAL;
   } else if (d->opt->optimize) {
     int r = hmir_optimize(f, d->opt->verify, err, sizeof err);
     st = r == -1 ? HMIR_ERR_NOMEM : r == -2 ? HMIR_ERR_INTERNAL : HMIR_OK;

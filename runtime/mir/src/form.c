@@ -44,7 +44,10 @@ int _hmir_kindex(hmir_lower_t* lw, const hmir_instr_t* c) {
     case HMIR_C_FLOAT: k = hbc_const_float(hf, c->imm.f); break;
     default: k = hbc_const_str(hf, c->imm.str.s, c->imm.str.len); break;
   }
-  if (k < 0) _hmir_lower_fail(lw, HMIR_ERR_LIMIT, c->line, "too many constants in function '%s'", lw->f->name);
+  if (k < 0) {
+    if (strstr(lw->m->err, "out of memory")) _hmir_lower_fail(lw, HMIR_ERR_NOMEM, 0, "out of memory");
+    _hmir_lower_fail(lw, HMIR_ERR_LIMIT, c->line, "too many constants in function '%s'", lw->f->name);
+  }
   return k;
 }
 

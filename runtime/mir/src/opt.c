@@ -56,20 +56,27 @@ int hmir_run_pass(hmir_func_t* f, hmir_pass_t pass) {
   return r;
 }
 
+// The verifier's -1 (broken IR) is -2 here, its -2 (out of memory) is -1.
+static int hmir_check(hmir_func_t* f, char* err, size_t errlen) {
+  int r = hmir_verify(f, err, errlen);
+  return r == -1 ? -2 : r == -2 ? -1 : 0;
+}
+
 int hmir_optimize(hmir_func_t* f, bool verify, char* err, size_t errlen) {
   static const hmir_pass_t order[] = {HMIR_PASS_SCCP, HMIR_PASS_COPYPROP, HMIR_PASS_CFG, HMIR_PASS_COPYPROP, HMIR_PASS_DCE};
   if (err && errlen) err[0] = 0;
-  if (verify && hmir_verify(f, err, errlen)) return -2;
+  int v;
+  if (verify && (v = hmir_check(f, err, errlen))) return v;
   for (int round = 0; round < HMIR_MAX_ROUNDS; round++) {
     int changed = 0;
     for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
       int r = hmir_run_pass(f, order[k]);
       if (r < 0) return -1;
       changed |= r;
-      if (verify && r && hmir_verify(f, err, errlen)) {
+      if (verify && r && (v = hmir_check(f, err, errlen))) {
         size_t n = err ? strlen(err) : 0;
-        if (err && n + 1 < errlen) snprintf(err + n, errlen - n, " (after %s)", hmir_pass_name(order[k]));
-        return -2;
+        if (v == -2 && err && n + 1 < errlen) snprintf(err + n, errlen - n, " (after %s)", hmir_pass_name(order[k]));
+        return v;
       }
     }
     if (!changed) break;

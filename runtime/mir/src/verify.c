@@ -177,7 +177,7 @@ int hmir_verify(const hmir_func_t* cf, char* err, size_t errlen) {
   if (setjmp(oom)) {
     f->mem.oom = saved;
     if (err && errlen) snprintf(err, errlen, "mir verify: out of memory");
-    return -1;
+    return -2;
   }
   hmir_foreach_block(f, b) b->mark = 0;
   bool ok = hmir_verify_layout(&v, f);
