@@ -65,6 +65,11 @@ static const bench_scenario_t bench_scenarios[] = {
      BENCH_THROUGHPUT, "{BIN}/json_hak 2500 {T}", "{BIN}/json 2500 {T}", "20 {T} 8", NULL},
     {"mir", "the hk compiler: parse, SSA, every pass, lowering of generated programs; MIR released per function",
      BENCH_THROUGHPUT, "{BIN}/mir_hak 40 {T}", "{BIN}/mir 40 {T}", "2 {T} 2", NULL},
+    {"vm", "hk scripts on the VM, each thread runs the suite: binary trees, strings, maps, JSON round trips, channels",
+     BENCH_THROUGHPUT,
+     "{BIN}/vm_hak {T} {SRC}/scenarios/vm/trees.hk {SRC}/scenarios/vm/strings.hk {SRC}/scenarios/vm/maps.hk {SRC}/scenarios/vm/json.hk {SRC}/scenarios/vm/chan.hk",
+     "{BIN}/vm {T} {SRC}/scenarios/vm/trees.hk {SRC}/scenarios/vm/strings.hk {SRC}/scenarios/vm/maps.hk {SRC}/scenarios/vm/json.hk {SRC}/scenarios/vm/chan.hk",
+     "{T} {SRC}/scenarios/vm/trees.hk=6 {SRC}/scenarios/vm/strings.hk=3 {SRC}/scenarios/vm/maps.hk=2 {SRC}/scenarios/vm/json.hk=3 {SRC}/scenarios/vm/chan.hk=20", NULL},
 };
 #define BENCH_SCENARIO_COUNT (sizeof(bench_scenarios) / sizeof(bench_scenarios[0]))
 
