@@ -17,7 +17,14 @@
 #define HAK_COLD __attribute__((cold, noinline))
 #define HAK_NORETURN __attribute__((noreturn))
 #define HAK_INTERN __attribute__((visibility("hidden")))
+// The thread-state pointer: initial-exec in libhakmem.so (no __tls_get_addr
+// call), local-exec in the static libraries, which only go into executables
+// (one `mov %fs:OFFSET` instead of a GOT load plus the access).
+#if HAK_TLS_LOCAL_EXEC
+#define HAK_TLS_IE __attribute__((tls_model("local-exec")))
+#else
 #define HAK_TLS_IE __attribute__((tls_model("initial-exec")))
+#endif
 
 // ----- Asserts (C1) -----
 HAK_INTERN HAK_COLD HAK_NORETURN void _hak_assert_fail(const char* expr, const char* file, int line, const char* func);
