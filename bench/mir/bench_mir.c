@@ -16,7 +16,9 @@
      mir: hakmem alloc_count=.. free_count=.. heap_releases=.. mapped_peak_kb=.. rss_peak_kb=..
      allocator: ...            (who served the allocations; bench_common.c)
    usage: bench_mir [--seed N] [--programs P] [--functions F] [--rounds R]
-                    [--threads T] [--alc hakmem|libc] [--no-opt] [--smoke] */
+                    [--threads T] [--alc hakmem|hakmem-free|libc] [--no-opt] [--smoke]
+   (hakmem-free: hakmem without the release hook, every block freed one by
+   one, to tell what the bulk release itself costs or saves) */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +32,7 @@
 typedef struct bench_cfg_s {
   uint64_t seed;
   uint32_t programs, functions, rounds, threads;
-  bool optimize, verify, libc;
+  bool optimize, verify, libc, nobulk;
 } bench_cfg_t;
 
 typedef struct bench_src_s {
@@ -39,7 +41,7 @@ typedef struct bench_src_s {
 } bench_src_t;
 
 static bench_src_t* bench_srcs;
-static bench_cfg_t cfg = {1, 8, 40, 7, 1, true, false, false};
+static bench_cfg_t cfg = {1, 8, 40, 7, 1, true, false, false, false};
 
 // ----- Census: what one compile of every program allocates -----
 typedef struct census_s {
@@ -73,7 +75,18 @@ static size_t census_release(void* ctx, hak_subsys_t sub) {
 }
 
 // ----- Work -----
-static const hak_alc_t* bench_alc(void) { return cfg.libc ? hak_alc_libc() : hak_alc_default(); }
+// hakmem without its release hook: every block freed one by one (--alc hakmem-free).
+static hak_alc_t bench_hak_nobulk;
+
+static const hak_alc_t* bench_alc(void) {
+  if (cfg.libc) return hak_alc_libc();
+  if (cfg.nobulk) {
+    bench_hak_nobulk = *hak_alc_default();
+    bench_hak_nobulk.release = NULL;
+    return &bench_hak_nobulk;
+  }
+  return hak_alc_default();
+}
 
 static bool bench_compile(const bench_src_t* s, const hak_alc_t* alc) {
   hmir_options_t opt;
@@ -156,8 +169,8 @@ static bool bench_args(int argc, char** argv) {
       cfg.rounds = (uint32_t)strtoul(v, NULL, 0), i++;
     } else if (v && !strcmp(a, "--threads")) {
       cfg.threads = (uint32_t)strtoul(v, NULL, 0), i++;
-    } else if (v && !strcmp(a, "--alc") && (!strcmp(v, "hakmem") || !strcmp(v, "libc"))) {
-      cfg.libc = !strcmp(v, "libc"), i++;
+    } else if (v && !strcmp(a, "--alc") && (!strcmp(v, "hakmem") || !strcmp(v, "libc") || !strcmp(v, "hakmem-free"))) {
+      cfg.libc = !strcmp(v, "libc"), cfg.nobulk = !strcmp(v, "hakmem-free"), i++;
     } else {
       return false;
     }
@@ -168,7 +181,7 @@ static bool bench_args(int argc, char** argv) {
 int main(int argc, char** argv) {
   if (!bench_args(argc, argv)) {
     fprintf(stderr, "usage: bench_mir [--seed N] [--programs P] [--functions F] [--rounds R] [--threads T] "
-                    "[--alc hakmem|libc] [--no-opt] [--smoke]\n");
+                    "[--alc hakmem|hakmem-free|libc] [--no-opt] [--smoke]\n");
     return 2;
   }
   bench_srcs = calloc(cfg.programs, sizeof *bench_srcs);
@@ -182,7 +195,7 @@ int main(int argc, char** argv) {
     total += bench_srcs[k].len;
   }
   printf("mir: programs=%u functions=%u source_kb=%zu rounds=%u threads=%u alc=%s opt=%d\n", cfg.programs, cfg.functions,
-         total / 1024, cfg.rounds, cfg.threads, cfg.libc ? "libc" : "hakmem", cfg.optimize);
+         total / 1024, cfg.rounds, cfg.threads, cfg.libc ? "libc" : cfg.nobulk ? "hakmem-free" : "hakmem", cfg.optimize);
   if (!bench_census()) {
     fprintf(stderr, "bench_mir: a generated program did not compile\n");
     return 1;
@@ -200,8 +213,10 @@ int main(int argc, char** argv) {
   hak_stats_t st;
   st.size = sizeof st;
   hak_stats_get(&st);
-  printf("mir: hakmem alloc_count=%llu free_count=%llu heap_releases=%llu mapped_peak_kb=%llu rss_peak_kb=%llu\n",
+  printf("mir: hakmem alloc_count=%llu free_count=%llu heap_releases=%llu mmap_calls=%llu munmap_calls=%llu "
+         "purged_kb=%llu mapped_peak_kb=%llu rss_peak_kb=%llu\n",
          (unsigned long long)st.alloc_count, (unsigned long long)st.free_count, (unsigned long long)st.heap_releases,
+         (unsigned long long)st.mmap_calls, (unsigned long long)st.munmap_calls, (unsigned long long)(st.purged_bytes / 1024),
          (unsigned long long)(st.mapped_bytes_peak / 1024), (unsigned long long)(st.rss_peak / 1024));
   bench_report_allocator();
   for (uint32_t k = 0; k < cfg.programs; k++) free(bench_srcs[k].text);
