@@ -66,17 +66,15 @@ static void hvm_index_put(hvm_map_t* m, uint32_t hash, uint32_t n) {
 void _hvm_map_index(hvm_t* vm, hvm_map_t* m) {
   size_t slots = 16;
   while (slots < (size_t)m->cent * 2) slots *= 2;
-  if (m->idx && slots == (size_t)m->mask + 1) {
-    memset(m->idx, 0, slots * sizeof(uint32_t));
-  } else {
-    if (m->idx) _hvm_mem_free(vm, m->idx, ((size_t)m->mask + 1) * sizeof(uint32_t), m->h.site);
-    m->idx = NULL;
-    m->mask = 0;
-    uint32_t* idx = _hvm_mem_realloc(vm, NULL, 0, slots * sizeof(uint32_t), m->h.site);
-    memset(idx, 0, slots * sizeof(uint32_t));
+  size_t old = m->idx ? ((size_t)m->mask + 1) * sizeof(uint32_t) : 0;
+  if (old != slots * sizeof(uint32_t)) {
+    // realloc, not free + alloc: a large index grows in place (mremap) instead
+    // of leaving the old block behind in the allocator's caches
+    uint32_t* idx = _hvm_mem_realloc(vm, m->idx, old, slots * sizeof(uint32_t), m->h.site);
     m->idx = idx;
     m->mask = (uint32_t)(slots - 1);
   }
+  memset(m->idx, 0, slots * sizeof(uint32_t));
   for (uint32_t i = 0; i < m->nent; i++) {
     if (m->ent[i].kt != HVM_DEAD) hvm_index_put(m, m->ent[i].hash, i);
   }
