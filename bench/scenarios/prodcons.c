@@ -9,15 +9,16 @@
    gives the memory back to the producer) carries the whole load, next to a
    plain thread-local allocation path. The ring holds `ring` blocks in
    flight; when it is full the producer waits, when it is empty the consumer
-   waits (spinning briefly, then yielding the CPU: with more threads than
-   cores the other side needs it). Work is fixed per pair; the result is
-   blocks per second over all pairs.
+   waits (spinning briefly, yielding, then sleeping: with more threads than
+   cores the other side needs the CPU). Work is fixed per pair; the result
+   is blocks per second over all pairs.
 
    Usage: prodcons [blocks=1000000] [pairs=1] [ring=1024] [seed=1]
    (2 * pairs threads run.) */
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,38 +29,72 @@
 // One producer, one consumer. head is written only by the consumer, tail
 // only by the producer; each lives on its own cache line. Slots [head, tail)
 // hold blocks in flight. Capacity is a power of two.
+// A side that finds the ring full (producer) or empty (consumer) spins a
+// little, yields a little, then sleeps on the condition variable after
+// raising its `sleeping` flag; the other side checks the flag after each
+// step and wakes it. Flag and index are both seq_cst (store then load on
+// each side), so a wake-up is never lost; the wake itself happens under the
+// mutex, after the sleeper has re-checked. With more threads than cores
+// (4 pairs on 2 cores) waiters sleep instead of burning the CPU the other
+// side needs.
 typedef struct pc_ring_s {
   _Alignas(64) atomic_size_t head;  // next slot to take (consumer)
   _Alignas(64) atomic_size_t tail;  // next slot to fill (producer)
   _Alignas(64) size_t mask;         // capacity - 1
   void** slots;                     // capacity entries
+  atomic_int sleeping[2];           // [0] producer waits for room, [1] consumer waits for a block
+  pthread_mutex_t lock;             // guards the sleeps
+  pthread_cond_t wake[2];           // per side
 } pc_ring_t;
 
-// Spins `spin` rounds with a pause, then yields.
-static inline void pc_wait(unsigned* spin) {
-  if (++*spin < 64) {
+#define PC_SPIN 64    // pause rounds before yielding
+#define PC_YIELD 16   // yields before sleeping
+
+static bool pc_ring_full(pc_ring_t* r, size_t t) { return t - atomic_load(&r->head) > r->mask; }
+static bool pc_ring_empty(pc_ring_t* r, size_t h) { return atomic_load(&r->tail) == h; }
+
+// Waits while blocked(r, i) holds; side 0 producer, 1 consumer.
+static void pc_wait(pc_ring_t* r, int side, size_t i, bool (*blocked)(pc_ring_t*, size_t)) {
+  for (unsigned n = 0; blocked(r, i); n++) {
+    if (n < PC_SPIN) {
 #if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
+      __builtin_ia32_pause();
 #endif
-  } else {
-    sched_yield();
+    } else if (n < PC_SPIN + PC_YIELD) {
+      sched_yield();
+    } else {
+      pthread_mutex_lock(&r->lock);
+      atomic_store(&r->sleeping[side], 1);
+      while (blocked(r, i)) pthread_cond_wait(&r->wake[side], &r->lock);
+      atomic_store(&r->sleeping[side], 0);
+      pthread_mutex_unlock(&r->lock);
+      return;
+    }
   }
+}
+
+// Wakes the other side if it sleeps (after this side's index store).
+static void pc_wake(pc_ring_t* r, int side) {
+  if (atomic_load(&r->sleeping[side]) == 0) return;
+  pthread_mutex_lock(&r->lock);
+  pthread_cond_signal(&r->wake[side]);
+  pthread_mutex_unlock(&r->lock);
 }
 
 static void pc_ring_put(pc_ring_t* r, void* p) {
   size_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
-  unsigned spin = 0;
-  while (t - atomic_load_explicit(&r->head, memory_order_acquire) > r->mask) pc_wait(&spin);
+  if (pc_ring_full(r, t)) pc_wait(r, 0, t, pc_ring_full);
   r->slots[t & r->mask] = p;
-  atomic_store_explicit(&r->tail, t + 1, memory_order_release);
+  atomic_store(&r->tail, t + 1);
+  pc_wake(r, 1);
 }
 
 static void* pc_ring_take(pc_ring_t* r) {
   size_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
-  unsigned spin = 0;
-  while (atomic_load_explicit(&r->tail, memory_order_acquire) == h) pc_wait(&spin);
+  if (pc_ring_empty(r, h)) pc_wait(r, 1, h, pc_ring_empty);
   void* p = r->slots[h & r->mask];
-  atomic_store_explicit(&r->head, h + 1, memory_order_release);
+  atomic_store(&r->head, h + 1);
+  pc_wake(r, 0);
   return p;
 }
 
@@ -143,6 +178,9 @@ int main(int argc, char** argv) {
   if (pp == NULL || th == NULL) return 1;
   for (unsigned i = 0; i < pairs; i++) {
     pp[i].ring.mask = ring - 1;
+    pthread_mutex_init(&pp[i].ring.lock, NULL);
+    pthread_cond_init(&pp[i].ring.wake[0], NULL);
+    pthread_cond_init(&pp[i].ring.wake[1], NULL);
     pp[i].ring.slots = calloc(ring, sizeof(void*));
     pp[i].blocks = blocks;
     pp[i].seed = seed * 0x9E3779B97F4A7C15ull + i + 1;

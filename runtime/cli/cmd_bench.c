@@ -60,7 +60,7 @@ static const bench_scenario_t bench_scenarios[] = {
     {"micro", "malloc/free pairs per tier and rings of live blocks", BENCH_THROUGHPUT, "{BIN}/micro_hak all 1000000 {T}",
      "{BIN}/micro all 1000000 {T}", "all 2000 {T}", NULL},
     {"prodcons", "T producer/consumer thread pairs pass mixed-size blocks through rings: every free is remote",
-     BENCH_THROUGHPUT, "{BIN}/prodcons_hak 4000000 {T}", "{BIN}/prodcons 4000000 {T}", "20000 {T}", NULL},
+     BENCH_THROUGHPUT, "{BIN}/prodcons_hak 6000000 {T}", "{BIN}/prodcons 6000000 {T}", "20000 {T}", NULL},
     {"json", "hjson parses, walks, modifies, writes and frees generated documents (runtime on hakmem vs on malloc)",
      BENCH_THROUGHPUT, "{BIN}/json_hak 2500 {T}", "{BIN}/json 2500 {T}", "20 {T} 8", NULL},
     {"mir", "the hk compiler: parse, SSA, every pass, lowering of generated programs; MIR released per function",
