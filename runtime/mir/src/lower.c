@@ -65,8 +65,8 @@ static void hmir_load(hmir_emitter_t* e, int dst, const hmir_instr_t* v, uint32_
       else if (v->ckind == HMIR_C_FALSE) r = hbc_emit_abc(e->hf, HBC_OP_LOADFALSE, dst, 0, 0, line);
       else if (v->ckind == HMIR_C_INT && v->imm.i >= HBC_SBX_MIN && v->imm.i <= HBC_SBX_MAX)
         r = hbc_emit_abx(e->hf, HBC_OP_LOADI, dst, (int32_t)v->imm.i, line);
-      else if (v->ckind == HMIR_C_FLOAT && v->imm.f == (double)(int32_t)v->imm.f && v->imm.f >= HBC_SBX_MIN &&
-               v->imm.f <= HBC_SBX_MAX && !(v->imm.f == 0 && 1 / v->imm.f < 0))
+      else if (v->ckind == HMIR_C_FLOAT && v->imm.f >= HBC_SBX_MIN && v->imm.f <= HBC_SBX_MAX &&
+               v->imm.f == (double)(int32_t)v->imm.f && !(v->imm.f == 0 && 1 / v->imm.f < 0))  // range first: no UB
         r = hbc_emit_abx(e->hf, HBC_OP_LOADF, dst, (int32_t)v->imm.f, line);
       else
         r = hbc_emit_abx(e->hf, HBC_OP_LOADK, dst, _hmir_kindex(lw, v), line);
