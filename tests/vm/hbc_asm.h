@@ -36,13 +36,13 @@ typedef struct asm_state_s {
   size_t errlen;
 } asm_state_t;
 
-static int asm_fail(asm_state_t* st, unsigned line, const char* msg, const char* tok) {
+static __attribute__((unused)) int asm_fail(asm_state_t* st, unsigned line, const char* msg, const char* tok) {
   snprintf(st->err, st->errlen, "asm line %u: %s '%s'", line, msg, tok ? tok : "");
   return -1;
 }
 
 // Splits a line into tokens (quoted strings kept whole, with their quotes).
-static int asm_tokens(char* s, char** tok, int max) {
+static __attribute__((unused)) int asm_tokens(char* s, char** tok, int max) {
   int n = 0;
   while (*s && n < max) {
     while (isspace((unsigned char)*s)) s++;
@@ -60,7 +60,7 @@ static int asm_tokens(char* s, char** tok, int max) {
   return n;
 }
 
-static hbc_label_t asm_label(asm_state_t* st, hbc_func_t* f, int fi, const char* name) {
+static __attribute__((unused)) hbc_label_t asm_label(asm_state_t* st, hbc_func_t* f, int fi, const char* name) {
   for (int j = 0; j < st->nlabels; j++) {
     if (st->labels[j].fn == fi && !strcmp(st->labels[j].name, name)) return st->labels[j].l;
   }
@@ -71,7 +71,7 @@ static hbc_label_t asm_label(asm_state_t* st, hbc_func_t* f, int fi, const char*
   return l->l;
 }
 
-static int asm_const(hbc_func_t* f, const char* t) {
+static __attribute__((unused)) int asm_const(hbc_func_t* f, const char* t) {
   if (t[0] == '"') {
     char buf[4096];
     size_t n = 0;
@@ -92,7 +92,7 @@ static int asm_const(hbc_func_t* f, const char* t) {
   return hbc_const_int(f, strtoll(t, NULL, 0));
 }
 
-static hbc_ffi_type_t asm_ctype(const char* t) {
+static __attribute__((unused)) hbc_ffi_type_t asm_ctype(const char* t) {
   if (!strcmp(t, "i64")) return HBC_FFI_I64;
   if (!strcmp(t, "f64")) return HBC_FFI_F64;
   if (!strcmp(t, "str")) return HBC_FFI_STR;
@@ -100,14 +100,14 @@ static hbc_ffi_type_t asm_ctype(const char* t) {
   return HBC_FFI_VOID;
 }
 
-static int asm_find_extern(const hbc_module_t* m, const char* name) {
+static __attribute__((unused)) int asm_find_extern(const hbc_module_t* m, const char* name) {
   for (uint32_t j = 0; j < m->nexterns; j++) {
     if (!strcmp(m->externs[j].sym, name)) return (int)j;
   }
   return -1;
 }
 
-static int asm_operand(asm_state_t* st, hbc_func_t* f, char role, const char* t, unsigned line, long* out) {
+static __attribute__((unused)) int asm_operand(asm_state_t* st, hbc_func_t* f, char role, const char* t, unsigned line, long* out) {
   if (role == 'k' || role == 'K') *out = asm_const(f, t);
   else if (role == 'F') *out = hbc_module_find_func(st->m, t);
   else if (role == 'B') *out = hbc_builtin_lookup(t);
@@ -117,7 +117,7 @@ static int asm_operand(asm_state_t* st, hbc_func_t* f, char role, const char* t,
   return 0;
 }
 
-static int asm_ins(asm_state_t* st, hbc_func_t* f, int fi, char** tok, int n, unsigned line) {
+static __attribute__((unused)) int asm_ins(asm_state_t* st, hbc_func_t* f, int fi, char** tok, int n, unsigned line) {
   int op = -1;
   for (unsigned j = 0; j < HBC_OP_COUNT; j++) {
     if (!strcmp(hbc_op_name(j), tok[0])) op = (int)j;
@@ -148,7 +148,7 @@ static int asm_ins(asm_state_t* st, hbc_func_t* f, int fi, char** tok, int n, un
   return 0;
 }
 
-static int asm_extern(asm_state_t* st, char** tok, int n, unsigned line) {
+static __attribute__((unused)) int asm_extern(asm_state_t* st, char** tok, int n, unsigned line) {
   // extern NAME "LIB" T... -> R
   if (n < 5) return asm_fail(st, line, "bad extern", NULL);
   char lib[256];
@@ -162,7 +162,7 @@ static int asm_extern(asm_state_t* st, char** tok, int n, unsigned line) {
   return 0;
 }
 
-static hbc_module_t* hbc_asm(const char* file, const char* text, char* err, size_t errlen) {
+static __attribute__((unused)) hbc_module_t* hbc_asm(const char* file, const char* text, char* err, size_t errlen) {
   asm_state_t st;
   memset(&st, 0, sizeof st);
   st.err = err;

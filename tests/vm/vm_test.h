@@ -24,14 +24,14 @@ typedef struct vm_run_s {
   hvm_gc_stats_t gc;
 } vm_run_t;
 
-static void vm_run_free(vm_run_t* r) {
+static __attribute__((unused)) void vm_run_free(vm_run_t* r) {
   free(r->out);
   free(r->err);
   r->out = r->err = NULL;
 }
 
 // Runs a finished module (consumed) with opt as a base (NULL: defaults).
-static void vm_run_module(hbc_module_t* m, const hvm_options_t* base, vm_run_t* r) {
+static __attribute__((unused)) void vm_run_module(hbc_module_t* m, const hvm_options_t* base, vm_run_t* r) {
   size_t ol, el;
   memset(r, 0, sizeof *r);
   FILE* o = open_memstream(&r->out, &ol);
@@ -50,7 +50,7 @@ static void vm_run_module(hbc_module_t* m, const hvm_options_t* base, vm_run_t* 
   fclose(e);
 }
 
-static hbc_module_t* vm_asm(const char* text) {
+static __attribute__((unused)) hbc_module_t* vm_asm(const char* text) {
   char err[300] = "";
   hbc_module_t* m = hbc_asm("t.hk", text, err, sizeof err);
   if (!m) fail_msg("assembler: %s", err);
@@ -58,7 +58,7 @@ static hbc_module_t* vm_asm(const char* text) {
 }
 
 // Runs text normally and under GC stress; both must agree. The normal run is in *r.
-static void vm_run_asm_opts(const char* text, const hvm_options_t* base, vm_run_t* r) {
+static __attribute__((unused)) void vm_run_asm_opts(const char* text, const hvm_options_t* base, vm_run_t* r) {
   hvm_options_t opt;
   if (base) opt = *base;
   else hvm_options_init(&opt);
@@ -73,10 +73,10 @@ static void vm_run_asm_opts(const char* text, const hvm_options_t* base, vm_run_
   vm_run_free(&s);
 }
 
-static void vm_run_asm(const char* text, vm_run_t* r) { vm_run_asm_opts(text, NULL, r); }
+static __attribute__((unused)) void vm_run_asm(const char* text, vm_run_t* r) { vm_run_asm_opts(text, NULL, r); }
 
 // Expects status 0 and exactly this output.
-static void vm_expect_out(const char* text, const char* out) {
+static __attribute__((unused)) void vm_expect_out(const char* text, const char* out) {
   vm_run_t r;
   vm_run_asm(text, &r);
   if (r.status != 0) fail_msg("status %d, stderr: %s", r.status, r.err);
@@ -86,7 +86,7 @@ static void vm_expect_out(const char* text, const char* out) {
 }
 
 // Expects a runtime error whose first stderr line is exactly `first`.
-static void vm_expect_error(const char* text, const char* first) {
+static __attribute__((unused)) void vm_expect_error(const char* text, const char* first) {
   vm_run_t r;
   vm_run_asm(text, &r);
   assert_int_equal(r.status, 1);
