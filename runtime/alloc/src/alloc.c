@@ -63,7 +63,12 @@ static HAK_NOINLINE void* hak_alloc_slow(size_t size, hak_site_t site, bool zero
     }
   }
   void* p = _hak_alloc_generic(heap, size, site, zero);
-  if hak_unlikely(tld->profiling && p != NULL) _hak_profile_count_alloc(tld, p, hak_usable_size(p), site, caller);
+  if hak_unlikely(tld->profiling && p != NULL) {
+    // Sampling counts requested bytes down (profile.c looks the block up when
+    // it takes a sample); exact counting needs the block size.
+    if (caller != NULL) hak_prof_malloc_tick(tld, p, size, caller);
+    else hak_prof_count_alloc(tld, site, hak_usable_size(p));
+  }
   return p;
 }
 

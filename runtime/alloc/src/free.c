@@ -111,7 +111,9 @@ static HAK_NOINLINE size_t hak_free_block(void* p, hak_site_t site, hak_tld_t* t
     hak_block_t* block = (hak_block_t*)lk.block;
     usable = page->block_size - (size_t)((uint8_t*)p - lk.block);
     if (page->has_checked) _hak_check_free(page, lk.block, p, site);
-    if (tld->profiling) _hak_profile_count_free(tld, p, usable, site, from_malloc, page);
+    if (tld->profiling && (!from_malloc || atomic_load_explicit(&page->samples, memory_order_relaxed) != 0)) {
+      _hak_profile_count_free(tld, p, usable, site, from_malloc, page);
+    }
     hak_track_free(p);
     hak_track_undefined(block, sizeof(*block));
     if (page->heap->tld == tld) {
@@ -150,7 +152,29 @@ HAK_NOINLINE void _hak_free_generic(void* p, hak_site_t site, bool from_malloc) 
     hak_tld_t* t = _hak_tld_acquire();
     if (t != NULL) tld = t;
   }
-  if (tld->profiling && !from_malloc) {
+  if (from_malloc) {
+    // free() of the caller's own block in a page that only holds a drop-in
+    // profile sample: the fast path's push, unless this is the sampled block
+    // (which the table in profile.c must see).
+    uintptr_t u = (uintptr_t)p;
+    size_t i = u >> HAK_SEGMENT_SHIFT;
+    if (i < HAK_SEGMAP_COUNT && __atomic_load_n(&_hak_segmap[i], __ATOMIC_RELAXED) == tld->fast_id) {
+      hak_page_t* page = hak_page_of(hak_segment_of(p), p);
+      uint32_t uf = page->used_flags;
+      if (hak_page_flags(page) == HAK_PAGE_SAMPLED && (uf & HAK_PAGE_USED_MASK) != 0) {
+        uint16_t n = atomic_load_explicit(&page->samples, memory_order_relaxed);
+        if (n == 0) {  // its samples were freed: back to the fast path
+          hak_page_flag_clear(page, HAK_PAGE_SAMPLED);
+          uf = page->used_flags;
+        }
+        if (n == 0 || (n == 1 && page->sample_block != p)) {
+          hak_free_local_push(tld, page, (hak_block_t*)p, uf);
+          if ((uf & HAK_PAGE_USED_MASK) == 1) _hak_page_retire(page, true);
+          return;
+        }
+      }
+    }
+  } else if (tld->profiling) {
     // Exact profiling routes hak_free_at here (fast_id_at matches nothing):
     // the fast path's push for the caller's own blocks, then the counters.
     uintptr_t u = (uintptr_t)p;

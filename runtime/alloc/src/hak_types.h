@@ -130,6 +130,7 @@ typedef struct hak_page_s {
   bool has_aligned;           // copy of HAK_PAGE_HAS_ALIGNED that other threads may read (set once, never cleared)
   bool has_checked;           // copy of HAK_PAGE_CHECKED that other threads may read (fixed for the page's life)
   _Atomic(uint16_t) samples;  // blocks here carrying a drop-in profile sample (any thread decrements it)
+  void* sample_block;         // the latest sampled block here (owner-written), so other frees skip the table
   uint8_t* start;             // address of block 0
   hak_heap_t* heap;           // owner; fixed while any block is live
   struct hak_page_s* next;    // in the heap's class queue or full list

@@ -20,11 +20,20 @@
 // malloc and free inline the fast paths; the slow branches pass the caller's
 // return address, which the sampling profiler attributes to. With profiling
 // on, malloc's fast path counts down to the next sample.
-// Counts a sampled malloc and returns p (a tail call: malloc keeps no frame).
-static HAK_NOINLINE void* hak_malloc_counted(hak_heap_t* heap, void* p, size_t usable, void* caller) {
-  hak_prof_malloc_tick(heap->tld, p, usable, caller);
+// The sampling countdown of malloc ran out: take the sample, return p (a
+// tail call, so malloc keeps no frame).
+static HAK_NOINLINE void* hak_malloc_sample(hak_heap_t* heap, void* p, size_t usable, void* caller) {
+  _hak_profile_sample(heap->tld, p, usable, caller);
   return p;
 }
+
+// With profiling on: count down the bytes to the next sample.
+#define HAK_MALLOC_TICK(heap, p, usable)                                                                    \
+  do {                                                                                                      \
+    if hak_unlikely((heap)->profiling && ((heap)->tld->sample_left -= (int64_t)(usable)) < 0) {             \
+      return hak_malloc_sample((heap), (p), (usable), __builtin_return_address(0));                         \
+    }                                                                                                       \
+  } while (0)
 
 HAK_MALLOC_API void* malloc(size_t size) {
   hak_heap_t* heap = hak_heap_of(_hak_tld, HAK_SUBSYS_DEFAULT);
@@ -32,7 +41,7 @@ HAK_MALLOC_API void* malloc(size_t size) {
     hak_page_t* page = heap->direct[(size + 7) >> 3];
     void* p = hak_page_pop(heap, page);
     if hak_likely(p != NULL) {
-      if hak_unlikely(heap->profiling) return hak_malloc_counted(heap, p, page->block_size, __builtin_return_address(0));
+      HAK_MALLOC_TICK(heap, p, page->block_size);
       return p;
     }
   }
@@ -54,7 +63,7 @@ HAK_MALLOC_API void* calloc(size_t n, size_t size) {
     hak_page_t* page = heap->direct[(total + 7) >> 3];
     void* p = hak_page_pop_zero(heap, page, total);
     if hak_likely(p != NULL) {
-      if hak_unlikely(heap->profiling) return hak_malloc_counted(heap, p, page->block_size, __builtin_return_address(0));
+      HAK_MALLOC_TICK(heap, p, page->block_size);
       return p;
     }
   }

@@ -190,6 +190,7 @@ static int64_t hak_prof_next_interval(hak_prof_tld_t* prof, double interval) {
 void _hak_profile_sample(hak_tld_t* tld, void* p, size_t usable, void* caller) {
   hak_prof_tld_t* prof = tld->profile;
   if (prof == NULL) return;
+  usable = hak_usable_size(p);  // the tick may have counted the requested size
   double interval = (double)(_hak_option_fast(HAK_OPT_PROFILE_SAMPLE) > 0 ? _hak_option_fast(HAK_OPT_PROFILE_SAMPLE) : 1) * 1024.0;
   tld->sample_left = hak_prof_next_interval(prof, interval);
   if (!prof->sampling_started) {  // the first call only starts the countdown
@@ -212,6 +213,7 @@ void _hak_profile_sample(hak_tld_t* tld, void* p, size_t usable, void* caller) {
     hak_page_t* page = hak_page_of(hak_segment_of(p), p);
     hak_page_flag_set(page, HAK_PAGE_SAMPLED);
     atomic_fetch_add_explicit(&page->samples, 1, memory_order_relaxed);
+    page->sample_block = p;
   }
 }
 
