@@ -10,7 +10,13 @@
    The runtime's memory (AST, MIR, bytecode, VM objects) comes from hakmem,
    or from the C library's malloc with --alloc libc or the environment
    variable HAKMEM_RUNTIME_ALLOC=libc (how the benchmarks put a peer allocator
-   under the same work). */
+   under the same work).
+   --profile turns hakmem's per-site profile on before compiling and prints
+   its report at the end on stderr: script lines ("FILE:LINE what", one site
+   per allocating instruction) next to the runtime's sites (lang.*, mir.*,
+   vm.*, json.*), with allocations, bytes, frees, live and peak live bytes;
+   --profile-out F writes the same report to F (JSON for *.json, SVG for
+   *.svg). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -26,8 +32,8 @@
 typedef struct run_args_s {
   const char* file;
   long threads;          // 0: one run on this thread
-  int profile;           // --profile
-  const char* profile_out;
+  int profile;           // --profile: the per-site report on stderr at the end
+  const char* profile_out;  // --profile-out F: the report as JSON (*.json) or SVG (*.svg)
   const char* alloc;     // "hakmem" or "libc"
   int argc;              // script arguments after --
   const char* const* argv;
@@ -61,7 +67,6 @@ static int run_parse(int argc, char** argv, run_args_t* a) {
     } else if (!strcmp(s, "--profile-out")) {
       if (++i == argc) return run_usage("--profile-out needs a file name", NULL);
       a->profile_out = argv[i];
-      a->profile = 1;
     } else if (!strcmp(s, "--alloc")) {
       if (++i == argc) return run_usage("--alloc needs hakmem or libc", NULL);
       a->alloc = argv[i];
@@ -128,15 +133,32 @@ static int run_threads(hvm_program_t* p, long n) {
   return status;
 }
 
+// Writes the profile asked for; returns status, or 1 if a report failed.
+static int run_profile_report(const run_args_t* a, int status) {
+  if (a->profile) {
+    fflush(stdout);
+    int e = hak_profile_report(stderr, HAK_REPORT_TEXT, 0);
+    if (e) fprintf(stderr, "hakmem run: cannot write the profile: %s\n", strerror(e));
+  }
+  if (a->profile_out) {
+    int e = hak_profile_write(a->profile_out);
+    if (e) {
+      fprintf(stderr, "hakmem run: cannot write the profile to %s: %s\n", a->profile_out, strerror(e));
+      if (!status) status = 1;
+    }
+  }
+  return status;
+}
+
 int hak_cmd_run(int argc, char** argv) {
   run_args_t a;
   int rc = run_parse(argc, argv, &a);
   if (rc) return rc;
   const hak_alc_t* alc = a.alloc && !strcmp(a.alloc, "libc") ? hak_alc_libc() : hak_alc_default();
-  if (a.profile) {
-    hak_option_set(HAK_OPT_PROFILE, 1);
-    fprintf(stderr, "hakmem run: the per-site profile report is not available yet in this build "
-                    "(allocator profiling API pending); running without it\n");
+  if (a.profile || a.profile_out) {
+    if (alc != hak_alc_default())
+      fprintf(stderr, "hakmem run: with --alloc libc the runtime's memory is not hakmem's: the profile will not show it\n");
+    hak_profile_enable(true);
   }
   hmir_options_t mo;
   hmir_options_init(&mo);
@@ -158,5 +180,5 @@ int hak_cmd_run(int argc, char** argv) {
   }
   int status = a.threads >= 1 ? run_threads(p, a.threads) : hvm_program_run(p, NULL);
   hvm_program_free(p);
-  return status;
+  return run_profile_report(&a, status);
 }
