@@ -499,7 +499,9 @@ static void bench_write_svg(const bench_opts_t* o, bench_table_t* t, const char*
     fprintf(stderr, "hakmem bench: cannot write %s: %s\n", o->svg_path, strerror(errno));
     return;
   }
-  double width = 980, height = 640;
+  size_t groups = 0;  // one group of bars per scenario and thread count, at least 64 px wide
+  for (size_t s = 0; s < BENCH_SCENARIO_COUNT; s++) groups += o->scenario_on[s] ? o->nthreads : 0;
+  double width = fmax(980, 80 + 64 * (double)groups), height = 640;
   fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%g\" height=\"%g\" font-family=\"sans-serif\">\n", width, height);
   fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"#fff\"/>\n");
   fprintf(f, "<text x=\"10\" y=\"20\" font-size=\"13\">hakmem bench, %s, medians of %u interleaved runs</text>\n", when, o->runs);
