@@ -147,6 +147,17 @@ static inline hvm_value_t hvm_obj(void* o, hvm_type_t t) { return (hvm_value_t){
 static inline hvm_value_t hvm_fnval(hvm_fnkind_t k, uint32_t index) {
   return (hvm_value_t){.u.i = (int64_t)(((uint64_t)k << 32) | index), .t = HVM_FUNC};
 }
+// Copies a value field by field (8 + 4 bytes). A register is usually
+// written that way (payload, then tag), and a 16-byte load right after two
+// smaller stores to it cannot be forwarded from the store buffer: a stall of
+// ~10 cycles per MOVE/RET/argument copy (measured: a third of fib's time).
+static inline void hvm_copy(hvm_value_t* d, const hvm_value_t* s) {
+  uint64_t b = s->u.bits;
+  uint32_t t = s->t;
+  d->u.bits = b;
+  d->t = t;
+}
+
 static inline int hvm_truthy(hvm_value_t v) { return !(v.t == HVM_NIL || (v.t == HVM_BOOL && !v.u.i)); }
 static inline int hvm_is_obj(uint32_t t) { return t >= HVM_STR && t != HVM_FUNC; }
 

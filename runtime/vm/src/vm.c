@@ -218,7 +218,7 @@ static inline hvm_frame_t* hvm_push(hvm_t* vm, const hvm_fn_t* fn, uint32_t args
   if hvm_unlikely(vm->depth == vm->nframes) hvm_frames_grow(vm);
   if hvm_unlikely((size_t)nbase + fn->nregs > vm->nstack) hvm_stack_grow(vm, (size_t)nbase + fn->nregs);
   hvm_value_t* s = vm->stack;
-  for (uint32_t j = 0; j < nargs; j++) s[nbase + j] = s[args + j];
+  for (uint32_t j = 0; j < nargs; j++) hvm_copy(&s[nbase + j], &s[args + j]);
   for (uint32_t j = nargs; j < fn->nregs; j++) s[nbase + j].t = HVM_NIL;
   hvm_frame_t* fr = &vm->frames[vm->depth++];
   fr->fn = fn;
@@ -491,7 +491,7 @@ static void hvm_execute(hvm_t* vm, uint32_t stop) {
     vmdispatch(HBC_GET_OP(i)) {
       vmcase(NOP) { vmbreak; }
       vmcase(MOVE) {
-        *RA = *RB;
+        hvm_copy(RA, RB);
         vmbreak;
       }
       vmcase(LOADNIL) {
@@ -706,7 +706,7 @@ static void hvm_execute(hvm_t* vm, uint32_t stop) {
         SITE();
         hvm_arr_t* a = _hvm_arr_new(vm, n);
         const hvm_value_t* rb = RB;
-        for (uint32_t j = 0; j < n; j++) a->items[j] = rb[j];
+        for (uint32_t j = 0; j < n; j++) hvm_copy(&a->items[j], &rb[j]);
         a->len = n;
         *RA = hvm_obj(a, HVM_ARR);
         checkgc();
@@ -729,7 +729,7 @@ static void hvm_execute(hvm_t* vm, uint32_t stop) {
       vmcase(GETINDEX) {
         const hvm_value_t *rb = RB, *rc = RC;
         if hvm_likely(rb->t == HVM_ARR && rc->t == HVM_INT && (uint64_t)rc->u.i < HVM_ARR(*rb)->len) {
-          *RA = HVM_ARR(*rb)->items[rc->u.i];
+          hvm_copy(RA, &HVM_ARR(*rb)->items[rc->u.i]);
         } else if (rb->t == HVM_MAP && (rc->t == HVM_INT || rc->t == HVM_STR)) {
           uint32_t h;
           const hvm_entry_t* e = hvm_map_lookup(HVM_MAP(*rb), *rc, &h);
@@ -743,7 +743,7 @@ static void hvm_execute(hvm_t* vm, uint32_t stop) {
       vmcase(SETINDEX) {
         const hvm_value_t *ra = RA, *rb = RB;
         if hvm_likely(ra->t == HVM_ARR && rb->t == HVM_INT && (uint64_t)rb->u.i < HVM_ARR(*ra)->len) {
-          HVM_ARR(*ra)->items[rb->u.i] = *RC;
+          hvm_copy(&HVM_ARR(*ra)->items[rb->u.i], RC);
         } else if (ra->t == HVM_MAP && (rb->t == HVM_INT || rb->t == HVM_STR)) {
           uint32_t h;
           hvm_map_t* m = HVM_MAP(*ra);
@@ -770,7 +770,7 @@ static void hvm_execute(hvm_t* vm, uint32_t stop) {
         const hvm_value_t* rb = RB;
         uint32_t c = HBC_GET_C(i);
         if hvm_likely(rb->t == HVM_ARR && c < HVM_ARR(*rb)->len) {
-          *RA = HVM_ARR(*rb)->items[c];
+          hvm_copy(RA, &HVM_ARR(*rb)->items[c]);
         } else {
           savepc();
           hvm_index_get(vm, *rb, hvm_int(c), RA);
@@ -781,7 +781,7 @@ static void hvm_execute(hvm_t* vm, uint32_t stop) {
         const hvm_value_t* ra = RA;
         uint32_t b = HBC_GET_B(i);
         if hvm_likely(ra->t == HVM_ARR && b < HVM_ARR(*ra)->len) {
-          HVM_ARR(*ra)->items[b] = *RC;
+          hvm_copy(&HVM_ARR(*ra)->items[b], RC);
         } else {
           savepc();
           SITE();
@@ -859,7 +859,7 @@ static void hvm_execute(hvm_t* vm, uint32_t stop) {
         if (ra[0].t == HVM_ARR) {
           hvm_arr_t* a = HVM_ARR(ra[0]);
           if (cur < a->len) {
-            ra[2] = a->items[cur];
+            hvm_copy(&ra[2], &a->items[cur]);
             more = 1;
           }
         } else {
@@ -924,10 +924,10 @@ static void hvm_execute(hvm_t* vm, uint32_t stop) {
         vmbreak;
       }
       vmcase(RET) {
-        hvm_value_t v = *RA;
+        const hvm_value_t* ra = RA;
         uint32_t ret = fr->ret;
         vm->depth--;
-        vm->stack[ret] = v;
+        hvm_copy(&vm->stack[ret], ra);
         if hvm_unlikely(vm->depth == stop) return;
         fr--;
         LOADFRAME();
