@@ -840,8 +840,32 @@ static void test_field_cache(void** state) {
       "150\n{\"b\":2,\"c\":10,\"d\":10,\"e\":10}\nnil\n");
 }
 
+static void test_api(void** state) {
+  assert_null(hvm_program_new(NULL, NULL));
+  hvm_program_free(NULL);
+  assert_null(hvm_program_module(NULL));
+  hbc_module_t* m = hbc_module_new(NULL, "u.hk");  // not finished: refused (and freed)
+  hbc_func_new(m, "<main>", 0, 1);
+  assert_null(hvm_program_new(m, NULL));
+  hvm_options_t opt;
+  hvm_options_init(&opt);
+  assert_null(opt.alc);
+  assert_int_equal(opt.max_depth, 0);
+  // one program runs many times
+  hvm_program_t* p = hvm_program_new(vm_asm("fn <main> 0\nLOADI 0 7\nRET 0\n"), &opt);
+  assert_non_null(p);
+  assert_string_equal(hvm_program_module(p)->file, "t.hk");
+  for (int j = 0; j < 3; j++) assert_int_equal(hvm_program_run(p, NULL), 0);
+  hvm_result_t res;
+  assert_int_equal(hvm_program_run(p, &res), 0);
+  assert_int_equal(res.exited, 0);
+  assert_string_equal(res.message, "");
+  hvm_program_free(p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_api),
       cmocka_unit_test(test_fib),
       cmocka_unit_test(test_loads_and_print),
       cmocka_unit_test(test_int_arith),

@@ -1,5 +1,7 @@
 /* test_vm_threads.c: spawn/join, channels, deep copies between VMs, errors
    in threads, many threads at once (also a TSan test). */
+#include <pthread.h>
+
 #include "vm_test.h"
 
 static void test_spawn_join(void** state) {
@@ -220,11 +222,65 @@ static void test_many_threads(void** state) {
       "32000 120\n");
 }
 
+// One program run by 8 threads at once (what `hakmem run --threads 8` does):
+// separate VMs, shared module, sites and externs.
+typedef struct runner_s {
+  hvm_program_t* p;
+  int status;
+} runner_t;
+
+static void* run_once(void* arg) {
+  runner_t* r = arg;
+  r->status = hvm_program_run(r->p, NULL);
+  return NULL;
+}
+
+static void test_concurrent_runs(void** state) {
+  size_t ol;
+  char* out = NULL;
+  hvm_options_t opt;
+  hvm_options_init(&opt);
+  opt.out = open_memstream(&out, &ol);
+  hvm_program_t* p = hvm_program_new(vm_asm("extern sqrt \"libm.so.6\" f64 -> f64\n"
+                                            "fn <main> 0\n"
+                                            "NEWMAP 1 0 0\n"
+                                            "LOADI 2 0\n"
+                                            "LOADI 3 3000\n"
+                                            "LOADI 4 1\n"
+                                            "FORPREP 2 @end\n"
+                                            "@body:\n"
+                                            "CALLB 6 5 1 str\n"
+                                            "SETINDEX 1 6 5\n"
+                                            "FORLOOP 2 @body\n"
+                                            "@end:\n"
+                                            "CALLB 7 1 1 len\n"
+                                            "LOADK 8 2.25\n"
+                                            "CALLX 8 8 1 sqrt\n"
+                                            "CALLB 0 7 2 print\n"
+                                            "RETNIL\n"),
+                                     &opt);
+  runner_t r[8];
+  pthread_t t[8];
+  for (int j = 0; j < 8; j++) {
+    r[j].p = p;
+    assert_int_equal(pthread_create(&t[j], NULL, run_once, &r[j]), 0);
+  }
+  for (int j = 0; j < 8; j++) {
+    pthread_join(t[j], NULL);
+    assert_int_equal(r[j].status, 0);
+  }
+  hvm_program_free(p);
+  fclose(opt.out);
+  assert_string_equal(out,
+                      "3000 1.5\n3000 1.5\n3000 1.5\n3000 1.5\n3000 1.5\n3000 1.5\n3000 1.5\n3000 1.5\n");
+  free(out);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_spawn_join),   cmocka_unit_test(test_deep_copy),
       cmocka_unit_test(test_channel_close), cmocka_unit_test(test_thread_errors),
-      cmocka_unit_test(test_many_threads),
+      cmocka_unit_test(test_many_threads), cmocka_unit_test(test_concurrent_runs),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
