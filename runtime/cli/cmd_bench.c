@@ -55,7 +55,7 @@ typedef struct bench_scenario_s {
 
 static const bench_scenario_t bench_scenarios[] = {
     {"larson", "server churn: threads replace random blocks (8..1000 B) and hand their arrays to new threads",
-     BENCH_THROUGHPUT, "{BIN}/larson_hak 1 8 1000 1000 10000 1 {T}", "{BIN}/larson 1 8 1000 1000 10000 1 {T}",
+     BENCH_THROUGHPUT, "{BIN}/larson_hak 1 8 1000 1000 100000 1 {T}", "{BIN}/larson 1 8 1000 1000 100000 1 {T}",
      "0.2 8 1000 100 1000 1 {T}", NULL},
     {"micro", "malloc/free pairs per tier and rings of live blocks", BENCH_THROUGHPUT, "{BIN}/micro_hak all 1000000 {T}",
      "{BIN}/micro all 1000000 {T}", "all 2000 {T}", NULL},
