@@ -45,7 +45,7 @@ if [ -f tests/json/fuzz_json.c ]; then
   stage "Fuzz build (clang)"
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -DHAK_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHAK_SANITIZE=address \
     -DHAK_FUZZ=ON -DHAK_BUILD_TESTS=ON -DHAK_BUILD_BENCH=OFF >/dev/null
-  cmake --build build-fuzz -j "$JOBS" --target fuzz_json >/dev/null || cmake --build build-fuzz -j 1 --target fuzz_json
+  cmake --build build-fuzz -j "$JOBS" --target hak_fuzz >/dev/null || cmake --build build-fuzz -j 1 --target hak_fuzz
   ctest --test-dir build-fuzz --output-on-failure -L fuzz
 fi
 
