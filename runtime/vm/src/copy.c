@@ -107,6 +107,62 @@ static void hvm_work_push(hvm_t* vm, const hvm_obj_t* src, hvm_obj_t* dst) {
 }
 
 // ----- Copying -----
+static hvm_obj_t* hvm_copy_str(hvm_copier_t* c, const hvm_str_t* s) {
+  hvm_str_t* d = (hvm_str_t*)hvm_copy_obj(c, HVM_STR, sizeof(hvm_str_t) + s->len + 1);
+  d->hash = s->hash;
+  d->len = s->len;
+  memcpy(d->s, s->s, (size_t)s->len + 1);
+  return &d->h;
+}
+
+// An empty array with room for s's items (filled by hvm_copy_fill).
+static hvm_obj_t* hvm_copy_arr(hvm_copier_t* c, const hvm_arr_t* s) {
+  uint32_t inl = s->len <= 255 ? s->len : 0;
+  hvm_arr_t* d = (hvm_arr_t*)hvm_copy_obj(c, HVM_ARR, sizeof(hvm_arr_t) + (size_t)inl * sizeof(hvm_value_t));
+  d->h.extra = (uint16_t)inl;
+  d->len = 0;
+  d->cap = inl;
+  d->items = inl ? d->inl : NULL;
+  if (!inl && s->len) {
+    d->items = hvm_copy_alloc(c, (size_t)s->len * sizeof(hvm_value_t));
+    d->cap = s->len;
+  }
+  return &d->h;
+}
+
+// A map with s's entry array size and index (entries filled by hvm_copy_fill).
+static hvm_obj_t* hvm_copy_map(hvm_copier_t* c, const hvm_map_t* s) {
+  hvm_map_t* d = (hvm_map_t*)hvm_copy_obj(c, HVM_MAP, sizeof(hvm_map_t));
+  d->count = s->count;
+  d->nent = d->cent = d->mask = 0;
+  d->ent = NULL;
+  d->idx = NULL;
+  if (s->cent) {
+    d->ent = hvm_copy_alloc(c, (size_t)s->cent * sizeof(hvm_entry_t));
+    d->cent = s->cent;
+  }
+  if (s->idx) {
+    d->idx = hvm_copy_alloc(c, ((size_t)s->mask + 1) * sizeof(uint32_t));
+    d->mask = s->mask;
+    memcpy(d->idx, s->idx, ((size_t)s->mask + 1) * sizeof(uint32_t));
+  }
+  return &d->h;
+}
+
+// One more handle on the same shared channel or thread.
+static hvm_obj_t* hvm_copy_handle(hvm_copier_t* c, const hvm_obj_t* src) {
+  if (src->type == HVM_CHAN) {
+    hvm_chanref_t* d = (hvm_chanref_t*)hvm_copy_obj(c, HVM_CHAN, sizeof(hvm_chanref_t));
+    d->ch = ((const hvm_chanref_t*)src)->ch;
+    atomic_fetch_add(&d->ch->refs, 1);
+    return &d->h;
+  }
+  hvm_threadref_t* d = (hvm_threadref_t*)hvm_copy_obj(c, HVM_THREAD, sizeof(hvm_threadref_t));
+  d->th = ((const hvm_threadref_t*)src)->th;
+  atomic_fetch_add(&d->th->refs, 1);
+  return &d->h;
+}
+
 static hvm_value_t hvm_copy_value(hvm_copier_t* c, hvm_value_t v) {
   if (!hvm_is_obj(v.t)) return v;
   hvm_t* vm = c->vm;
@@ -114,68 +170,12 @@ static hvm_value_t hvm_copy_value(hvm_copier_t* c, hvm_value_t v) {
   hvm_obj_t* dst = hvm_vis_get(vm, src);
   if (dst) return hvm_obj(dst, (hvm_type_t)v.t);
   switch (v.t) {
-    case HVM_STR: {
-      const hvm_str_t* s = (const hvm_str_t*)src;
-      hvm_str_t* d = (hvm_str_t*)hvm_copy_obj(c, HVM_STR, sizeof(hvm_str_t) + s->len + 1);
-      d->hash = s->hash;
-      d->len = s->len;
-      memcpy(d->s, s->s, (size_t)s->len + 1);
-      dst = &d->h;
-      break;
-    }
-    case HVM_ARR: {
-      const hvm_arr_t* s = (const hvm_arr_t*)src;
-      uint32_t inl = s->len <= 255 ? s->len : 0;
-      hvm_arr_t* d = (hvm_arr_t*)hvm_copy_obj(c, HVM_ARR, sizeof(hvm_arr_t) + (size_t)inl * sizeof(hvm_value_t));
-      d->h.extra = (uint16_t)inl;
-      d->len = 0;
-      d->cap = inl;
-      d->items = inl ? d->inl : NULL;
-      if (!inl && s->len) {
-        d->items = hvm_copy_alloc(c, (size_t)s->len * sizeof(hvm_value_t));
-        d->cap = s->len;
-      }
-      dst = &d->h;
-      hvm_work_push(vm, src, dst);
-      break;
-    }
-    case HVM_MAP: {
-      const hvm_map_t* s = (const hvm_map_t*)src;
-      hvm_map_t* d = (hvm_map_t*)hvm_copy_obj(c, HVM_MAP, sizeof(hvm_map_t));
-      d->count = s->count;
-      d->nent = 0;
-      d->cent = 0;
-      d->mask = 0;
-      d->ent = NULL;
-      d->idx = NULL;
-      if (s->cent) {
-        d->ent = hvm_copy_alloc(c, (size_t)s->cent * sizeof(hvm_entry_t));
-        d->cent = s->cent;
-      }
-      if (s->idx) {
-        d->idx = hvm_copy_alloc(c, ((size_t)s->mask + 1) * sizeof(uint32_t));
-        d->mask = s->mask;
-        memcpy(d->idx, s->idx, ((size_t)s->mask + 1) * sizeof(uint32_t));
-      }
-      dst = &d->h;
-      hvm_work_push(vm, src, dst);
-      break;
-    }
-    case HVM_CHAN: {
-      hvm_chanref_t* d = (hvm_chanref_t*)hvm_copy_obj(c, HVM_CHAN, sizeof(hvm_chanref_t));
-      d->ch = ((const hvm_chanref_t*)src)->ch;
-      atomic_fetch_add(&d->ch->refs, 1);
-      dst = &d->h;
-      break;
-    }
-    default: {  // HVM_THREAD
-      hvm_threadref_t* d = (hvm_threadref_t*)hvm_copy_obj(c, HVM_THREAD, sizeof(hvm_threadref_t));
-      d->th = ((const hvm_threadref_t*)src)->th;
-      atomic_fetch_add(&d->th->refs, 1);
-      dst = &d->h;
-      break;
-    }
+    case HVM_STR: dst = hvm_copy_str(c, (const hvm_str_t*)src); break;
+    case HVM_ARR: dst = hvm_copy_arr(c, (const hvm_arr_t*)src); break;
+    case HVM_MAP: dst = hvm_copy_map(c, (const hvm_map_t*)src); break;
+    default: dst = hvm_copy_handle(c, src); break;
   }
+  if (v.t == HVM_ARR || v.t == HVM_MAP) hvm_work_push(vm, src, dst);
   hvm_vis_put(vm, src, dst);
   return hvm_obj(dst, (hvm_type_t)v.t);
 }
