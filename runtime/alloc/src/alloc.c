@@ -38,6 +38,32 @@ static inline void* hak_page_pop_zero(hak_heap_t* heap, hak_page_t* page, size_t
   return p;
 }
 
+// Mid and large sizes (1 KiB .. 1 MiB) have no direct table: the first page
+// of the class queue, most recently freed block first (LIFO: for blocks of
+// kilobytes, reusing the one still in cache matters more than carving order).
+// NULL: the generic path must find or make a page.
+static inline void* hak_alloc_mid(hak_heap_t* heap, size_t size, bool zero) {
+  size_t cls = hak_size_class(size);
+  hak_page_t* page = heap->queues[cls].first;
+  if (page == NULL) return NULL;
+  hak_block_t* b = page->local_free;
+  if (b != NULL) {
+    hak_track_defined(b, sizeof(*b));
+    page->local_free = b->next;
+  } else if ((b = page->free) != NULL) {
+    hak_track_defined(b, sizeof(*b));
+    page->free = b->next;
+    if (zero && page->free_is_zero) zero = false, b->next = NULL;
+  } else {
+    return NULL;
+  }
+  page->used_flags++;
+  heap->tier_alloc[hak_class_tier(cls)]++;
+  hak_track_malloc(b, page->block_size, zero);
+  if (zero) memset(b, 0, size);
+  return b;
+}
+
 // The slow branch of the public entry points: the first allocation of a
 // thread, sizes above 1 KiB, empty pages. With profiling on, counts what it
 // allocated (`caller` non-NULL: a malloc call of libhakmem.so, sampled and
@@ -62,7 +88,9 @@ static HAK_NOINLINE void* hak_alloc_slow(size_t size, hak_site_t site, bool zero
       return p;
     }
   }
-  void* p = _hak_alloc_generic(heap, size, site, zero);
+  void* p = NULL;
+  if (size > HAK_TINY_MAX && size <= HAK_LARGE_MAX && !tld->checked) p = hak_alloc_mid(heap, size, zero);
+  if (p == NULL) p = _hak_alloc_generic(heap, size, site, zero);
   if hak_unlikely(tld->profiling && p != NULL) {
     // Sampling counts requested bytes down (profile.c looks the block up when
     // it takes a sample); exact counting needs the block size.
@@ -78,6 +106,9 @@ HAK_API void* hak_alloc_at(size_t size, hak_site_t site) {
   if hak_likely(size <= heap->fast_max) {
     void* p = hak_page_pop(heap, heap->direct[(size + 7) >> 3]);
     if hak_likely(p != NULL) return p;
+  } else if (size <= HAK_LARGE_MAX && heap->fast_max != 0) {  // fast_max 0: checked or profiling
+    void* p = hak_alloc_mid(heap, size, false);
+    if (p != NULL) return p;
   }
   return hak_alloc_slow(size, site, false, NULL);
 }

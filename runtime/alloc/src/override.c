@@ -44,6 +44,9 @@ HAK_MALLOC_API void* malloc(size_t size) {
       HAK_MALLOC_TICK(heap, p, page->block_size);
       return p;
     }
+  } else if (size <= HAK_LARGE_MAX && heap->malloc_max != 0 && !heap->profiling) {
+    void* p = hak_alloc_mid(heap, size, false);
+    if (p != NULL) return p;
   }
   return hak_alloc_slow(size, HAK_SITE_DEFAULT, false, __builtin_return_address(0));
 }
