@@ -116,6 +116,9 @@ void _hvm_chan_recv(hvm_t* vm, hvm_value_t c, hvm_value_t* out);
 void _hvm_chan_close(hvm_t* vm, hvm_value_t c);
 void _hvm_chan_release(hvm_chan_t* ch);
 void _hvm_thread_release(hvm_thread_t* th);
+// A VM starts / stops running script code (deadlock detection).
+void _hvm_run_enter(hvm_program_t* p);
+void _hvm_run_leave(hvm_program_t* p);
 
 // ----- "copy.c" -----
 // Deep copy of v into fresh objects (sharing and cycles kept) listed in a new

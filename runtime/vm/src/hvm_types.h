@@ -126,10 +126,10 @@ typedef struct hvm_packet_s hvm_packet_t;
 
 typedef struct hvm_chan_s {
   pthread_mutex_t mu;
-  pthread_cond_t cv;          // signalled on send and close
   hvm_packet_t* head;         // queue of values in transit (oldest first)
   hvm_packet_t* tail;
   int closed;                 // 1 after close()
+  int nwait;                  // VMs registered as waiting in recv on this channel (under mu)
   atomic_uint refs;           // chanrefs of every VM + packets holding it
   const hak_alc_t* alc;       // where the channel and its packets live
 } hvm_chan_t;
@@ -143,8 +143,8 @@ typedef enum hvm_thread_state_e { HVM_TH_RUNNING, HVM_TH_DONE, HVM_TH_FAILED } h
 
 typedef struct hvm_thread_s {
   pthread_mutex_t mu;
-  pthread_cond_t cv;          // signalled when the thread ends
   int state;                  // hvm_thread_state_t
+  int nwait;                  // VMs registered as waiting in join on this thread (under mu)
   hvm_packet_t* start;        // function and arguments (consumed by the thread)
   hvm_packet_t* result;       // DONE: the return value
   char* error;                // FAILED: message and traceback text (errlen bytes + NUL)
@@ -186,7 +186,21 @@ struct hvm_program_s {
   pthread_mutex_t mu;        // externs and libraries
   atomic_uint refs;          // 1 for the owner + 1 per running spawned thread
   atomic_uint threads;       // spawned threads still running
+  // waiting and deadlock detection (thread.c), under wmu
+  pthread_mutex_t wmu;       // taken after a channel's or thread's mutex, never before
+  pthread_cond_t wcv;        // every recv and join of the program sleeps on this one
+  int active;                // VMs running script code (not waiting in recv/join, not finished)
+  struct hvm_waiter_s* waiters;  // VMs waiting in recv or join
 };
+
+// A VM waiting in recv or join (on its C stack while it waits; every field
+// under the program's wmu).
+typedef struct hvm_waiter_s {
+  struct hvm_waiter_s* next;
+  const void* on;            // the hvm_chan_t or hvm_thread_t waited for
+  int released;              // made runnable (and counted active) by a send, close or thread end
+  int deadlock;              // woken because every VM of the program was waiting
+} hvm_waiter_t;
 
 // ----- VM -----
 typedef struct hvm_fn_s {

@@ -33,6 +33,8 @@ static void hvm_program_destroy(hvm_program_t* p) {
   }
   if (p->argl) alc->free(alc->ctx, p->argl, (size_t)p->argc * sizeof(size_t), site);
   pthread_mutex_destroy(&p->mu);
+  pthread_mutex_destroy(&p->wmu);
+  pthread_cond_destroy(&p->wcv);
   hbc_module_free(p->m);
   alc->free(alc->ctx, p, sizeof *p, site);
 }
@@ -100,6 +102,8 @@ hvm_program_t* hvm_program_new(hbc_module_t* m, const hvm_options_t* opt) {
   p->opt.alc = alc;
   p->opt.argv = NULL;
   pthread_mutex_init(&p->mu, NULL);
+  pthread_mutex_init(&p->wmu, NULL);
+  pthread_cond_init(&p->wcv, NULL);
   atomic_init(&p->refs, 1);
   atomic_init(&p->threads, 0);
   if (hvm_program_args(p, o.argc, o.argv) || hvm_program_sites(p) || _hvm_ffi_init(p)) {
@@ -139,7 +143,9 @@ int hvm_program_run(hvm_program_t* p, hvm_result_t* res) {
     return 1;
   }
   hvm_value_t out;
+  _hvm_run_enter(p);
   int r = _hvm_run_protected(vm, p->m->main, NULL, 0, &out, res);
+  _hvm_run_leave(p);
   if (r == 1) hvm_report(p, vm, res);
   hvm_last_stats.collections = vm->collections;
   hvm_last_stats.freed = vm->freed;

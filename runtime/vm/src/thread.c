@@ -7,11 +7,22 @@
    condition variable; join() sleeps on it, then copies the result into the
    joining VM (a fresh copy per join, so several VMs may join one thread).
 
-   A channel is a mutex, a condition variable and an unbounded FIFO of
-   packets. send() deep-copies outside the lock and appends; recv() sleeps on
-   the condition variable (no spinning) until a packet arrives or the channel
-   is closed, then adopts the packet into its heap. close() of a closed
-   channel does nothing; send() on a closed channel is a runtime error.
+   A channel is a mutex and an unbounded FIFO of packets. send() deep-copies
+   outside the lock and appends; recv() sleeps (no spinning) until a packet
+   arrives or the channel is closed, then adopts the packet into its heap.
+   close() of a closed channel does nothing; send() on a closed channel is a
+   runtime error.
+
+   Waiting and deadlocks: the program counts its VMs that run script code
+   (`active`: every run and every spawned thread, minus those waiting in
+   recv or join). A VM about to wait registers a waiter and leaves the count;
+   whoever makes it runnable (send, close, the end of the joined thread)
+   releases it and counts it back, under the program's wait mutex, before it
+   wakes. If the count reaches 0 while VMs wait, nothing can ever wake them:
+   each gets the runtime error "deadlock" (as Go reports "all goroutines are
+   asleep"), instead of the process hanging. All waits of a program sleep on
+   one condition variable, so no wakeup can touch a waiter that has left.
+   Lock order: a channel's or thread's mutex, then the program's wait mutex.
 
    Lifetimes: channels and threads are reference counted (every VM handle,
    every packet holding a handle, the running thread itself); the program is
@@ -20,6 +31,65 @@
 #include <stdlib.h>
 
 #include "hvm_internal.h"
+
+// ----- Waiting (caller holds p->wmu for all of these) -----
+// Counts VMs that run script code; 0 with waiters left is a deadlock: every
+// waiter is woken with its deadlock flag (and counted back, as it will run
+// to its error).
+static void hvm_active_dec(hvm_program_t* p) {
+  if (--p->active > 0 || !p->waiters) return;
+  for (hvm_waiter_t* w = p->waiters; w; w = w->next) {
+    w->deadlock = 1;
+    p->active++;
+  }
+  p->waiters = NULL;
+  pthread_cond_broadcast(&p->wcv);
+}
+
+// Releases up to max waiters on `on` (all if max < 0); returns how many.
+static int hvm_release(hvm_program_t* p, const void* on, int max) {
+  int n = 0;
+  for (hvm_waiter_t** link = &p->waiters; *link && (max < 0 || n < max);) {
+    hvm_waiter_t* w = *link;
+    if (w->on != on) {
+      link = &w->next;
+      continue;
+    }
+    *link = w->next;
+    w->released = 1;
+    p->active++;
+    n++;
+  }
+  if (n) pthread_cond_broadcast(&p->wcv);
+  return n;
+}
+
+// Waits until released or deadlocked. Caller holds `held` (the object's
+// mutex, released once registered) and not p->wmu; returns with neither
+// held. Returns 1 on deadlock.
+static int hvm_wait(hvm_program_t* p, const void* on, pthread_mutex_t* held) {
+  hvm_waiter_t w = {NULL, on, 0, 0};
+  pthread_mutex_lock(&p->wmu);
+  w.next = p->waiters;
+  p->waiters = &w;
+  pthread_mutex_unlock(held);
+  hvm_active_dec(p);
+  while (!w.released && !w.deadlock) pthread_cond_wait(&p->wcv, &p->wmu);
+  pthread_mutex_unlock(&p->wmu);
+  return w.deadlock;
+}
+
+void _hvm_run_enter(hvm_program_t* p) {
+  pthread_mutex_lock(&p->wmu);
+  p->active++;
+  pthread_mutex_unlock(&p->wmu);
+}
+
+void _hvm_run_leave(hvm_program_t* p) {
+  pthread_mutex_lock(&p->wmu);
+  hvm_active_dec(p);
+  pthread_mutex_unlock(&p->wmu);
+}
 
 // ----- Channels -----
 void _hvm_chan_release(hvm_chan_t* ch) {
@@ -30,7 +100,6 @@ void _hvm_chan_release(hvm_chan_t* ch) {
     _hvm_packet_free(ch->alc, pk);
   }
   pthread_mutex_destroy(&ch->mu);
-  pthread_cond_destroy(&ch->cv);
   ch->alc->free(ch->alc->ctx, ch, sizeof *ch, _hvm_site_static(HVM_SITE_CHAN));
 }
 
@@ -41,7 +110,6 @@ void _hvm_chan_new(hvm_t* vm, hvm_value_t* out) {
   if (!ch) _hvm_raise_oom(vm);
   memset(ch, 0, sizeof *ch);
   pthread_mutex_init(&ch->mu, NULL);
-  pthread_cond_init(&ch->cv, NULL);
   atomic_init(&ch->refs, 1);
   ch->alc = vm->alc;
   r->ch = ch;
@@ -66,14 +134,27 @@ void _hvm_chan_send(hvm_t* vm, hvm_value_t c, hvm_value_t v) {
   if (ch->tail) ch->tail->next = pk;
   else ch->head = pk;
   ch->tail = pk;
-  pthread_cond_signal(&ch->cv);
+  if (ch->nwait) {
+    pthread_mutex_lock(&vm->prog->wmu);
+    ch->nwait -= hvm_release(vm->prog, ch, 1);
+    pthread_mutex_unlock(&vm->prog->wmu);
+  }
   pthread_mutex_unlock(&ch->mu);
 }
 
 void _hvm_chan_recv(hvm_t* vm, hvm_value_t c, hvm_value_t* out) {
   hvm_chan_t* ch = hvm_arg_chan(vm, "recv", c);
   pthread_mutex_lock(&ch->mu);
-  while (!ch->head && !ch->closed) pthread_cond_wait(&ch->cv, &ch->mu);
+  while (!ch->head && !ch->closed) {
+    ch->nwait++;
+    if (hvm_wait(vm->prog, ch, &ch->mu)) {
+      pthread_mutex_lock(&ch->mu);
+      ch->nwait--;
+      pthread_mutex_unlock(&ch->mu);
+      _hvm_raise(vm, "deadlock: recv() would wait forever (every thread of the script is waiting or finished)");
+    }
+    pthread_mutex_lock(&ch->mu);  // released: the releaser took us off nwait
+  }
   hvm_packet_t* pk = ch->head;
   if (pk) {
     ch->head = pk->next;
@@ -87,7 +168,11 @@ void _hvm_chan_close(hvm_t* vm, hvm_value_t c) {
   hvm_chan_t* ch = hvm_arg_chan(vm, "close", c);
   pthread_mutex_lock(&ch->mu);
   ch->closed = 1;
-  pthread_cond_broadcast(&ch->cv);
+  if (ch->nwait) {
+    pthread_mutex_lock(&vm->prog->wmu);
+    ch->nwait -= hvm_release(vm->prog, ch, -1);
+    pthread_mutex_unlock(&vm->prog->wmu);
+  }
   pthread_mutex_unlock(&ch->mu);
 }
 
@@ -99,7 +184,6 @@ void _hvm_thread_release(hvm_thread_t* th) {
   if (th->result) _hvm_packet_free(alc, th->result);
   if (th->error) alc->free(alc->ctx, th->error, th->errlen + 1, _hvm_site_static(HVM_SITE_THREAD));
   pthread_mutex_destroy(&th->mu);
-  pthread_cond_destroy(&th->cv);
   alc->free(alc->ctx, th, sizeof *th, _hvm_site_static(HVM_SITE_THREAD));
 }
 
@@ -163,7 +247,10 @@ static void* hvm_thread_main(void* arg) {
   pthread_mutex_lock(&th->mu);
   if (state == HVM_TH_FAILED) hvm_thread_set_error(th, vm, &res);
   th->state = state;
-  pthread_cond_broadcast(&th->cv);
+  pthread_mutex_lock(&p->wmu);
+  if (th->nwait) th->nwait -= hvm_release(p, th, -1);
+  hvm_active_dec(p);  // after releasing the joiners: they count now
+  pthread_mutex_unlock(&p->wmu);
   pthread_mutex_unlock(&th->mu);
   _hvm_vm_free(vm);
   atomic_fetch_sub(&p->threads, 1);
@@ -194,7 +281,6 @@ void _hvm_spawn(hvm_t* vm, hvm_value_t* args, uint32_t nargs, hvm_value_t* out) 
   }
   memset(th, 0, sizeof *th);
   pthread_mutex_init(&th->mu, NULL);
-  pthread_cond_init(&th->cv, NULL);
   th->state = HVM_TH_RUNNING;
   th->start = pk;
   th->alc = vm->alc;
@@ -203,6 +289,7 @@ void _hvm_spawn(hvm_t* vm, hvm_value_t* args, uint32_t nargs, hvm_value_t* out) 
   ref->th = th;
   _hvm_program_retain(vm->prog);
   atomic_fetch_add(&vm->prog->threads, 1);
+  _hvm_run_enter(vm->prog);  // counted before it starts, so the count never misses it
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -210,6 +297,7 @@ void _hvm_spawn(hvm_t* vm, hvm_value_t* args, uint32_t nargs, hvm_value_t* out) 
   int err = pthread_create(&tid, &attr, hvm_thread_main, th);
   pthread_attr_destroy(&attr);
   if (err) {
+    _hvm_run_leave(vm->prog);
     atomic_fetch_sub(&vm->prog->threads, 1);
     _hvm_program_release(vm->prog);
     th->state = HVM_TH_FAILED;
@@ -222,8 +310,17 @@ void _hvm_spawn(hvm_t* vm, hvm_value_t* args, uint32_t nargs, hvm_value_t* out) 
 void _hvm_join(hvm_t* vm, hvm_value_t t, hvm_value_t* out) {
   hvm_thread_t* th = ((hvm_threadref_t*)t.u.o)->th;
   pthread_mutex_lock(&th->mu);
-  while (th->state == HVM_TH_RUNNING) pthread_cond_wait(&th->cv, &th->mu);
-  pthread_mutex_unlock(&th->mu);
+  if (th->state == HVM_TH_RUNNING) {
+    th->nwait++;
+    if (hvm_wait(vm->prog, th, &th->mu)) {
+      pthread_mutex_lock(&th->mu);
+      th->nwait--;
+      pthread_mutex_unlock(&th->mu);
+      _hvm_raise(vm, "deadlock: join() would wait forever (every thread of the script is waiting or finished)");
+    }
+  } else {
+    pthread_mutex_unlock(&th->mu);
+  }
   if (th->state == HVM_TH_FAILED) _hvm_raise_thread(vm, th->error);
   *out = th->result ? _hvm_packet_copy_in(vm, th->result) : hvm_nil();
 }
