@@ -110,16 +110,25 @@ static hak_segment_t* hak_segment_map_new(void* hint) {
 
 static hak_segment_t* hak_segment_new(hak_heap_t* heap) {
   hak_segment_t* seg = hak_segment_cache_pop();
-  if (seg == NULL) seg = hak_segment_map_new(heap->segments != NULL ? (uint8_t*)heap->segments + HAK_SEGMENT_SIZE : NULL);
+  if (seg == NULL) seg = hak_segment_map_new(heap->segments != NULL ? (uint8_t*)heap->segments + HAK_SEGMENT_SIZE : NULL);  // near the first: contiguous mappings
   if (seg == NULL) return NULL;
   seg->heap = heap;
   seg->map_id = heap->tld->map_id;
   seg->free_slices = HAK_SLICES_ALL;
   for (size_t i = 0; i < HAK_SLICES; i++) seg->slice_page[i] = &_hak_page_empty;
+  // Appended: page allocation searches the oldest segments first, so the
+  // free (often still committed) slices they have are reused before the
+  // new segment's fresh memory is touched.
+  seg->next = NULL;
   seg->prev = NULL;
-  seg->next = heap->segments;
-  if (heap->segments != NULL) heap->segments->prev = seg;
-  heap->segments = seg;
+  if (heap->segments == NULL) {
+    heap->segments = seg;
+  } else {
+    hak_segment_t* last = heap->segments;
+    while (last->next != NULL) last = last->next;
+    last->next = seg;
+    seg->prev = last;
+  }
   _hak_segmap_set((uintptr_t)seg, HAK_SEGMENT_SIZE, seg->map_id);
   return seg;
 }
