@@ -6,6 +6,7 @@
 #                 with asserts, plus memcheck and helgrind runs
 #   build-asan/   ASan+UBSan: the tests that list SANITIZE address
 #   build-tsan/   TSan: the tests that list SANITIZE thread
+#   build-gcstress/ the VM collecting at every allocation: the VM and script tests
 #   build-fuzz/   clang libFuzzer + ASan/UBSan: the fuzz targets, ~60 s each
 # Stops at the first failure. JOBS (default 2) sets build and ctest parallelism.
 set -eu
@@ -40,6 +41,10 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 stage "TSan build"
 configure_build build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHAK_SANITIZE=thread -DHAK_BUILD_TESTS=ON
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --test-dir build-tsan --output-on-failure -j "$JOBS"
+
+stage "GC stress build (VM collects at every allocation)"
+configure_build build-gcstress -DCMAKE_BUILD_TYPE=Release -DHVM_GC_STRESS=ON -DHAK_BUILD_TESTS=ON -DHAK_BUILD_BENCH=OFF
+ctest --test-dir build-gcstress --output-on-failure -j "$JOBS" -L 'vm|scripts'
 
 if [ -f tests/json/fuzz_json.c ]; then
   stage "Fuzz build (clang)"

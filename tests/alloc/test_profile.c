@@ -167,12 +167,34 @@ static void test_reports(void** state) {
   hak_free_at(keep, big);
 }
 
+// A bulk release counts the blocks it dropped as freed.
+static void test_release_counts_frees(void** state) {
+  (void)state;
+  hak_profile_enable(true);
+  hak_site_t s = hak_site_register(HAK_SUBSYS_USER3, "profile.test.release");
+  for (int i = 0; i < 1000; i++) {
+    void* p = hak_alloc_at(40, s);
+    if (i % 4 == 0) hak_free_at(p, s);  // some freed one by one, the rest left for the release
+  }
+  hak_site_stats_t st;
+  assert_true(find_site(s, &st));
+  assert_int_equal(st.frees, 250);
+  assert_true(st.live > 0);
+  hak_heap_release(HAK_SUBSYS_USER3);
+  assert_true(find_site(s, &st));
+  assert_int_equal(st.allocs, 1000);
+  assert_int_equal(st.frees, 1000);
+  assert_int_equal(st.freed_bytes, st.bytes);
+  assert_int_equal(st.live, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_exact_counters),
       cmocka_unit_test(test_cross_thread),
       cmocka_unit_test(test_switching),
       cmocka_unit_test(test_reports),
+      cmocka_unit_test(test_release_counts_frees),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

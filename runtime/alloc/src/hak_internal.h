@@ -128,6 +128,7 @@ static inline void hak_prof_malloc_tick(hak_tld_t* tld, void* p, size_t usable, 
 // page: the block's page (NULL for a whale); its sample count is looked at.
 HAK_INTERN void _hak_profile_count_free(hak_tld_t* tld, void* p, size_t usable, hak_site_t site, bool from_malloc, hak_page_t* page);
 HAK_INTERN void _hak_profile_at_exit(FILE* out);
+HAK_INTERN void _hak_profile_heap_released(hak_tld_t* tld, hak_subsys_t sub);
 HAK_INTERN void _hak_profile_fork_child(void);
 extern HAK_INTERN _Atomic(uint32_t) _hak_profile_gen;  // bumped when profiling is switched
 // The calling thread's counters for a site (tld->profiling is on).

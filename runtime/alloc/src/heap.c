@@ -274,6 +274,7 @@ size_t _hak_heap_release(hak_heap_t* heap) {
   }
   _hak_heap_queues_reset(heap);
   bytes += _hak_whale_release_heap(heap);
+  _hak_profile_heap_released(heap->tld, (hak_subsys_t)heap->subsys);
   atomic_fetch_add(&_hak_gstats.heap_releases, 1);
   return bytes;
 }

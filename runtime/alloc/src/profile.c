@@ -237,6 +237,24 @@ void _hak_profile_count_free(hak_tld_t* tld, void* p, size_t usable, hak_site_t 
   }
 }
 
+// A bulk release (hak_heap_release) frees every block the thread still held
+// in one subsystem's heap: the thread's counters of that subsystem's sites
+// count them as freed (exact when the site's blocks are freed by the thread
+// that allocated them, as for the MIR of a compiled function).
+void _hak_profile_heap_released(hak_tld_t* tld, hak_subsys_t sub) {
+  if (tld->profile == NULL) return;
+  uint32_t n = hak_site_count();
+  if (n > HAK_PROF_SITES) n = HAK_PROF_SITES;
+  for (uint32_t i = 0; i < n; i++) {
+    hak_subsys_t s = HAK_SUBSYS_DEFAULT;
+    if (_hak_site_info(i, &s) == NULL || s != sub) continue;
+    hak_site_counters_t* c = &tld->prof_sites[i];
+    if (c->allocs > c->frees) c->frees = c->allocs;
+    if (c->alloc_bytes > c->free_bytes) c->free_bytes = c->alloc_bytes;
+    if (c->live > 0) c->live = 0;
+  }
+}
+
 // ----- Snapshot -----
 #if defined(__SANITIZE_THREAD__)
 #define HAK_PROF_NO_TSAN __attribute__((no_sanitize_thread))
