@@ -106,7 +106,7 @@ HAK_API void* hak_alloc_at(size_t size, hak_site_t site) {
   if hak_likely(size <= heap->fast_max) {
     void* p = hak_page_pop(heap, heap->direct[(size + 7) >> 3]);
     if hak_likely(p != NULL) return p;
-  } else if (size <= HAK_LARGE_MAX && heap->fast_max != 0) {  // fast_max 0: checked or profiling
+  } else if (size <= HAK_LARGE_MAX && heap->mid_fast) {
     void* p = hak_alloc_mid(heap, size, false);
     if (p != NULL) return p;
   }

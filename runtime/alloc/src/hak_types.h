@@ -200,6 +200,7 @@ struct hak_heap_s {
   size_t fast_max;                        // largest size hak_alloc_at's fast path serves: HAK_TINY_MAX; 0 when checked or profiling
   size_t malloc_max;                      // the same for malloc (libhakmem.so): 0 only when checked
   bool profiling;                         // == tld->profiling: malloc's fast path counts down to the next sample
+  bool mid_fast;                          // hak_alloc_at may pop mid/large blocks inline (not checked, not profiling)
   hak_page_t* direct[HAK_DIRECT_COUNT];   // (size+7)/8 -> page to allocate from; &_hak_page_empty if none
   hak_tld_t* tld;                         // the thread state this heap is part of
   uint8_t subsys;                         // hak_subsys_t of this heap

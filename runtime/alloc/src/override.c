@@ -44,7 +44,7 @@ HAK_MALLOC_API void* malloc(size_t size) {
       HAK_MALLOC_TICK(heap, p, page->block_size);
       return p;
     }
-  } else if (size <= HAK_LARGE_MAX && heap->malloc_max != 0 && !heap->profiling) {
+  } else if (size <= HAK_LARGE_MAX && heap->mid_fast) {  // not checked, not profiling
     void* p = hak_alloc_mid(heap, size, false);
     if (p != NULL) return p;
   }

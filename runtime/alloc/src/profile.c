@@ -70,6 +70,7 @@ void _hak_profile_apply(hak_tld_t* tld) {
     heap->malloc_max = tld->checked ? 0 : HAK_TINY_MAX;
     heap->fast_max = on ? 0 : heap->malloc_max;
     heap->profiling = on;
+    heap->mid_fast = heap->fast_max != 0;
   }
 }
 
