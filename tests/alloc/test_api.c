@@ -2,6 +2,7 @@
    overflow, huge sizes, every alignment, realloc across tiers, usable size,
    foreign pointers, sites, options, contexts and stats. */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -365,6 +366,27 @@ static void test_stats_snapshot(void** state) {
   fclose(f);
 }
 
+// A thread that only frees (it never allocated, so it has no heaps) still
+// counts its frees, remote ones included.
+static void* free_only(void* arg) {
+  void** blocks = (void**)arg;
+  for (int i = 0; i < 10; i++) hak_free_at(blocks[i], HAK_SITE_DEFAULT);
+  return NULL;
+}
+
+static void test_frees_from_a_thread_without_heaps(void** state) {
+  (void)state;
+  void* blocks[10];
+  for (int i = 0; i < 10; i++) blocks[i] = hak_alloc_at(64, HAK_SITE_DEFAULT);
+  hak_stats_t s0 = stats();
+  pthread_t t;
+  pthread_create(&t, NULL, free_only, blocks);
+  pthread_join(t, NULL);
+  hak_stats_t s1 = stats();
+  assert_int_equal(s1.free_count - s0.free_count, 10);
+  assert_int_equal(s1.remote_free - s0.remote_free, 10);
+}
+
 static void test_heap_release_basic(void** state) {
   (void)state;
   for (int i = 0; i < 1000; i++) {
@@ -406,6 +428,7 @@ int main(void) {
       cmocka_unit_test(test_options_and_config),
       cmocka_unit_test(test_contexts),
       cmocka_unit_test(test_stats_snapshot),
+      cmocka_unit_test(test_frees_from_a_thread_without_heaps),
       cmocka_unit_test(test_heap_release_basic),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

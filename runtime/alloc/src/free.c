@@ -95,7 +95,7 @@ static HAK_NOINLINE size_t hak_free_block(void* p, hak_site_t site, hak_tld_t* t
   if hak_unlikely(!hak_lookup(p, &lk)) {
     _hak_invalid_pointer("free", p, lk.why, -1, site);
     if (tld != &_hak_tld_empty) tld->invalid_free++;
-    else atomic_fetch_add(&_hak_gstats.invalid_free_global, 1);
+    else atomic_fetch_add(&_hak_gstats.invalid_free_notld, 1);
     return 0;
   }
   size_t usable;
@@ -126,10 +126,11 @@ static HAK_NOINLINE size_t hak_free_block(void* p, hak_site_t site, hak_tld_t* t
       // The block is the owner's once pushed: it stays addressable here.
       _hak_free_remote(page, block);
       if (tld != &_hak_tld_empty) tld->remote_free++;
+      else atomic_fetch_add(&_hak_gstats.remote_free_notld, 1);
     }
   }
   if (tld != &_hak_tld_empty) tld->free_count++;
-  else atomic_fetch_add(&_hak_gstats.free_count_exited, 1);
+  else atomic_fetch_add(&_hak_gstats.free_count_notld, 1);
   return usable;
 }
 

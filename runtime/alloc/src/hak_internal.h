@@ -160,7 +160,7 @@ typedef struct hak_gstats_s {
   _Atomic(int64_t) mapped_current, mapped_peak;
   _Atomic(int64_t) purged_bytes, mmap_calls, munmap_calls;
   _Atomic(int64_t) threads_current, threads_abandoned, heap_releases;
-  _Atomic(int64_t) free_count_exited, remote_free_exited, invalid_free_global;
+  _Atomic(int64_t) free_count_notld, remote_free_notld, invalid_free_notld;  // frees by threads that never allocated (no tld)
 } hak_gstats_t;
 extern HAK_INTERN hak_gstats_t _hak_gstats;
 HAK_INTERN void _hak_stat_add(_Atomic(int64_t)* cur, _Atomic(int64_t)* peak, int64_t delta);

@@ -60,8 +60,9 @@ static void hak_stats_snapshot(hak_stats_t* s) {
   s->version = HAKMEM_VERSION;
   _hak_tld_foreach(hak_stats_merge_tld, s);
   s->alloc_count = s->tiny_alloc + s->mid_alloc + s->large_alloc + s->whale_alloc;
-  s->free_count += hak_g(&_hak_gstats.free_count_exited);
-  s->invalid_free += hak_g(&_hak_gstats.invalid_free_global);
+  s->free_count += hak_g(&_hak_gstats.free_count_notld);
+  s->remote_free += hak_g(&_hak_gstats.remote_free_notld);
+  s->invalid_free += hak_g(&_hak_gstats.invalid_free_notld);
   s->pages_current = hak_g(&_hak_gstats.pages_current);
   s->pages_peak = hak_g(&_hak_gstats.pages_peak);
   s->segments_current = hak_g(&_hak_gstats.segments_current);
