@@ -245,6 +245,7 @@ typedef enum hak_option_e {
   HAK_OPT_WHALE_CACHE,        // freed whale mappings kept for reuse (default 8)
   HAK_OPT_WHALE_CACHE_MAX_MB, // most MiB kept in the whale cache (default 256)
   HAK_OPT_ABORT_ON_INVALID,   // abort on an invalid free even without checked mode (default 0)
+  HAK_OPT_PURGE_DIRTY_MAX_KB, // a thread's freed-but-unpurged memory is purged at once beyond this many KiB (default 1024; -1: no bound)
   HAK_OPTION_COUNT
 } hak_option_t;
 

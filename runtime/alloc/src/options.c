@@ -21,6 +21,9 @@
 #ifndef HAK_DEFAULT_WHALE_CACHE_MAX_MB
 #define HAK_DEFAULT_WHALE_CACHE_MAX_MB 256
 #endif
+#ifndef HAK_DEFAULT_PURGE_DIRTY_MAX_KB
+#define HAK_DEFAULT_PURGE_DIRTY_MAX_KB 1024
+#endif
 #ifndef HAK_DEFAULT_PROFILE_SAMPLE
 #define HAK_DEFAULT_PROFILE_SAMPLE 512
 #endif
@@ -42,6 +45,7 @@ static const hak_option_desc_t hak_options[HAK_OPTION_COUNT] = {
     [HAK_OPT_WHALE_CACHE] = {HAK_DEFAULT_WHALE_CACHE, "whale_cache", false},
     [HAK_OPT_WHALE_CACHE_MAX_MB] = {HAK_DEFAULT_WHALE_CACHE_MAX_MB, "whale_cache_max_mb", false},
     [HAK_OPT_ABORT_ON_INVALID] = {0, "abort_on_invalid", false},
+    [HAK_OPT_PURGE_DIRTY_MAX_KB] = {HAK_DEFAULT_PURGE_DIRTY_MAX_KB, "purge_dirty_max_kb", false},
 };
 
 long _hak_option_values[HAK_OPTION_COUNT];

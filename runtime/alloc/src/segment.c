@@ -137,6 +137,7 @@ static hak_segment_t* hak_segment_new(hak_heap_t* heap) {
 void _hak_segment_release(hak_segment_t* seg) {
   hak_heap_t* heap = seg->heap;
   hak_assert_internal(seg->free_slices == HAK_SLICES_ALL);
+  heap->tld->dirty_bytes -= (int64_t)__builtin_popcountll(seg->dirty_slices) * (int64_t)HAK_SLICE_SIZE;  // the cache's now
   if (seg->prev != NULL) seg->prev->next = seg->next;
   else heap->segments = seg->next;
   if (seg->next != NULL) seg->next->prev = seg->prev;
@@ -199,6 +200,7 @@ hak_page_t* _hak_segment_page_alloc(hak_heap_t* heap, size_t slices) {
   page->heap = heap;
   size_t offset = (size_t)index * HAK_SLICE_SIZE;
   page->start = (uint8_t*)seg + (index == 0 ? seg->first_offset : offset);
+  heap->tld->dirty_bytes -= (int64_t)__builtin_popcountll(seg->dirty_slices & mask) * (int64_t)HAK_SLICE_SIZE;
   seg->free_slices &= ~mask;
   seg->zero_slices &= ~mask;
   seg->dirty_slices &= ~mask;
@@ -219,17 +221,25 @@ void _hak_segment_page_free(hak_page_t* page) {
   page->slice_count = 0;
   page->heap = NULL;
   seg->free_slices |= mask;
-  if (touched) seg->dirty_slices |= mask;
-  else seg->zero_slices |= mask;
+  hak_tld_t* tld = heap->tld;
+  if (touched) {
+    tld->dirty_bytes += (int64_t)__builtin_popcountll(mask & ~seg->dirty_slices) * (int64_t)HAK_SLICE_SIZE;
+    seg->dirty_slices |= mask;
+  } else {
+    seg->zero_slices |= mask;
+  }
   heap->page_count--;
   _hak_stat_add(&_hak_gstats.pages_current, &_hak_gstats.pages_peak, -1);
   long delay = _hak_option_fast(HAK_OPT_PURGE_DELAY_MS);
+  long max_kb = _hak_option_fast(HAK_OPT_PURGE_DIRTY_MAX_KB);
   if (seg->dirty_slices != 0) {
-    if (delay == 0) {
+    if (delay == 0 || (delay > 0 && max_kb >= 0 && tld->dirty_bytes > (int64_t)max_kb * 1024)) {
+      // Past the bound, the freed memory goes back now: the delay only
+      // saves page faults for memory that is about to be reused, and a
+      // thread holding more than the bound is not about to reuse it all.
       _hak_segment_purge(seg, 0, true);
     } else if (delay > 0 && seg->purge_at == 0) {
       seg->purge_at = _hak_prim_clock_ms() + delay;
-      hak_tld_t* tld = heap->tld;
       if (tld->next_purge == 0 || seg->purge_at < tld->next_purge) tld->next_purge = seg->purge_at;
     }
   }
@@ -255,6 +265,9 @@ void _hak_segment_purge(hak_segment_t* seg, int64_t now, bool force) {
       atomic_fetch_add(&_hak_gstats.purged_bytes, (int64_t)(to - from));
     }
     dirty &= ~hak_slice_mask(i, n);
+  }
+  if (seg->heap != NULL) {  // a heap's segment (not a cached one): its tld's account shrinks
+    seg->heap->tld->dirty_bytes -= (int64_t)__builtin_popcountll(seg->dirty_slices) * (int64_t)HAK_SLICE_SIZE;
   }
   seg->zero_slices |= seg->dirty_slices;
   seg->dirty_slices = 0;
