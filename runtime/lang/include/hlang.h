@@ -253,6 +253,9 @@ int hlang_builtin_lookup(const char* name);
 //   (fn add (a b) (block (return (+ a@0 b@1))))
 // Names print with their binding: x@N (local N), f@fN, e@eN, print@b.
 void hlang_program_dump(const hlang_program_t* prog, FILE* out);
+// Writes a float constant as the dumps do: the shortest %g digits that read
+// back as the same double, with ".0" added when it would look like an int.
+void hlang_dump_float(double f, FILE* out);
 
 #ifdef __cplusplus
 }

@@ -85,8 +85,8 @@ static void hlang_dump_string(const char* s, uint32_t len, FILE* out) {
 }
 
 // Shortest digits that read back as the same double, always with a '.' or
-// an exponent so a float never looks like an int.
-static void hlang_dump_float(double f, FILE* out) {
+// an exponent so a float never looks like an int (also the MIR dump's).
+void hlang_dump_float(double f, FILE* out) {
   char buf[40];
   for (int prec = 1; prec <= 17; prec++) {
     snprintf(buf, sizeof buf, "%.*g", prec, f);

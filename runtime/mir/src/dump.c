@@ -19,16 +19,6 @@ typedef struct hmir_dumper_s {
   uint32_t* bnum;   // display number per block id
 } hmir_dumper_t;
 
-static void hmir_dump_float(double f, FILE* out) {
-  char buf[40];
-  for (int prec = 1; prec <= 17; prec++) {
-    snprintf(buf, sizeof buf, "%.*g", prec, f);
-    if (strtod(buf, NULL) == f) break;
-  }
-  if (strspn(buf, "-0123456789") == strlen(buf)) strcat(buf, ".0");
-  fputs(buf, out);
-}
-
 static void hmir_dump_str(const char* s, uint32_t len, FILE* out) {
   fputc('"', out);
   for (uint32_t k = 0; k < len; k++) {
@@ -48,7 +38,7 @@ static void hmir_dump_const(const hmir_instr_t* i, FILE* out) {
     case HMIR_C_TRUE: fputs("true", out); break;
     case HMIR_C_FALSE: fputs("false", out); break;
     case HMIR_C_INT: fprintf(out, "%lld", (long long)i->imm.i); break;
-    case HMIR_C_FLOAT: hmir_dump_float(i->imm.f, out); break;
+    case HMIR_C_FLOAT: hlang_dump_float(i->imm.f, out); break;
     default: hmir_dump_str(i->imm.str.s, i->imm.str.len, out); break;
   }
 }
