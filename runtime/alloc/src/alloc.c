@@ -88,9 +88,7 @@ static HAK_NOINLINE void* hak_alloc_slow(size_t size, hak_site_t site, bool zero
       return p;
     }
   }
-  void* p = NULL;
-  if (size > HAK_TINY_MAX && size <= HAK_LARGE_MAX && !tld->checked) p = hak_alloc_mid(heap, size, zero);
-  if (p == NULL) p = _hak_alloc_generic(heap, size, site, zero);
+  void* p = _hak_alloc_generic(heap, size, site, zero);
   if hak_unlikely(tld->profiling && p != NULL) {
     // Sampling counts requested bytes down (profile.c looks the block up when
     // it takes a sample); exact counting needs the block size.
@@ -123,6 +121,9 @@ HAK_API void* hak_calloc_at(size_t n, size_t size, hak_site_t site) {
   if hak_likely(total <= heap->fast_max) {
     void* p = hak_page_pop_zero(heap, heap->direct[(total + 7) >> 3], total);
     if hak_likely(p != NULL) return p;
+  } else if (total <= HAK_LARGE_MAX && heap->mid_fast) {
+    void* p = hak_alloc_mid(heap, total, true);
+    if (p != NULL) return p;
   }
   return hak_alloc_slow(total, site, true, NULL);
 }

@@ -87,16 +87,16 @@ void _hak_free_remote(hak_page_t* page, hak_block_t* block) {
 }
 
 // ----- Free -----
-// Frees p after a full lookup; returns the usable bytes freed, or 0 when p was
-// not a live block (reported). from_malloc: free() of libhakmem.so (sampled
-// profile) rather than hak_free_at (exact profile).
-static HAK_NOINLINE size_t hak_free_block(void* p, hak_site_t site, hak_tld_t* tld, bool from_malloc) {
+// Frees p after a full lookup; a pointer that is not a live block is reported
+// and ignored. from_malloc: free() of libhakmem.so (sampled profile) rather
+// than hak_free_at (exact profile).
+static HAK_NOINLINE void hak_free_block(void* p, hak_site_t site, hak_tld_t* tld, bool from_malloc) {
   hak_lookup_t lk;
   if hak_unlikely(!hak_lookup(p, &lk)) {
     _hak_invalid_pointer("free", p, lk.why, -1, site);
     if (tld != &_hak_tld_empty) tld->invalid_free++;
     else atomic_fetch_add(&_hak_gstats.invalid_free_notld, 1);
-    return 0;
+    return;
   }
   size_t usable;
   if (lk.kind == HAK_LOOKUP_WHALE) {
@@ -104,7 +104,7 @@ static HAK_NOINLINE size_t hak_free_block(void* p, hak_site_t site, hak_tld_t* t
     if (tld->profiling) _hak_profile_count_free(tld, p, usable, site, from_malloc, NULL);
     if hak_unlikely(!_hak_whale_free(lk.whale, p, site)) {  // lost a race with another free of it
       if (tld != &_hak_tld_empty) tld->invalid_free++;
-      return 0;
+      return;
     }
   } else {
     hak_page_t* page = lk.page;
@@ -131,7 +131,6 @@ static HAK_NOINLINE size_t hak_free_block(void* p, hak_site_t site, hak_tld_t* t
   }
   if (tld != &_hak_tld_empty) tld->free_count++;
   else atomic_fetch_add(&_hak_gstats.free_count_notld, 1);
-  return usable;
 }
 
 // Pushes b on its page's local free list (owner thread, no flag set).

@@ -79,7 +79,6 @@ HAK_INTERN void _hak_segment_lock(bool lock);
 HAK_INTERN void* _hak_alloc_generic(hak_heap_t* heap, size_t size, hak_site_t site, bool zero);
 HAK_INTERN void _hak_page_free_local(hak_page_t* page, hak_block_t* block);
 HAK_INTERN void _hak_page_retire(hak_page_t* page, bool keep_last);
-HAK_INTERN bool _hak_page_collect(hak_page_t* page);
 HAK_INTERN void _hak_heap_drain_remote(hak_heap_t* heap);
 typedef enum hak_collect_e {
   HAK_COLLECT_NORMAL,   // keep each class's last empty page; purge what is due
@@ -167,7 +166,6 @@ HAK_INTERN void _hak_stat_add(_Atomic(int64_t)* cur, _Atomic(int64_t)* peak, int
 HAK_INTERN void _hak_stats_at_exit(FILE* out);
 
 // ----- "site.c" -----
-HAK_INTERN void _hak_site_init(void);
 HAK_INTERN void _hak_site_lock(bool lock);
 // The subsystem and name of site index `index` (NULL: not registered).
 HAK_INTERN const char* _hak_site_info(uint32_t index, hak_subsys_t* sub);

@@ -170,7 +170,6 @@ typedef struct hak_whale_s {
   size_t size;                       // bytes requested (usable: map_size - user_offset)
   hak_heap_t* heap;                  // the heap that allocated it (for hak_heap_release)
   struct hak_whale_s* prev;          // in the heap's whale list
-  hak_site_t site;                   // for the profile
   int64_t cached_at;                 // ms, while cached
   struct hak_whale_s* next;          // in the heap's whale list, or in the cache
 } hak_whale_t;
@@ -209,7 +208,6 @@ struct hak_heap_s {
   hak_page_t* full;                       // pages with no free block left (HAK_PAGE_IN_FULL)
   hak_segment_t* segments;                // segments this heap owns
   struct hak_whale_s* whales;             // live whales allocated from this heap (under the whale lock)
-  size_t page_count;                      // pages in use
   uint64_t tier_alloc[HAK_TIER_COUNT];    // blocks allocated per tier (tiny: on the fast path)
 };
 

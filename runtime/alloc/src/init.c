@@ -96,7 +96,6 @@ void _hak_init(void) {
   _hak_profile_init();
   _hak_list_key = ((uintptr_t)&hak_init_state * 0x9E3779B97F4A7C15u) ^ (uintptr_t)_hak_prim_clock_ms() ^ 0x5bd1e995u;
   _hak_prim_thread_key_init(_hak_tld_on_thread_exit);
-  _hak_site_init();
   atomic_store_explicit(&hak_init_state, 2, memory_order_release);
   _hak_prim_atfork(hak_atfork_prepare, hak_atfork_parent, hak_atfork_child);
   if (_hak_option_fast(HAK_OPT_STATS) || _hak_option_fast(HAK_OPT_PROFILE)) hak_report_fd = fcntl(2, F_DUPFD_CLOEXEC, 3);

@@ -69,6 +69,9 @@ HAK_MALLOC_API void* calloc(size_t n, size_t size) {
       HAK_MALLOC_TICK(heap, p, page->block_size);
       return p;
     }
+  } else if (total <= HAK_LARGE_MAX && heap->mid_fast) {  // not checked, not profiling
+    void* p = hak_alloc_mid(heap, total, true);
+    if (p != NULL) return p;
   }
   return hak_alloc_slow(total, HAK_SITE_DEFAULT, true, __builtin_return_address(0));
 }

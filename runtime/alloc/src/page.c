@@ -129,7 +129,7 @@ static void hak_page_extend(const hak_tld_t* tld, hak_page_t* page) {
 
 // Makes page->free non-empty if the page has any block to give; returns
 // whether it has.
-bool _hak_page_collect(hak_page_t* page) {
+static bool hak_page_collect(hak_page_t* page) {
   if (page->free != NULL) return true;
   if (page->local_free != NULL) {
     page->free = page->local_free;
@@ -149,7 +149,7 @@ static hak_page_t* hak_heap_page_for(hak_heap_t* heap, size_t cls) {
   hak_page_queue_t* q = &heap->queues[cls];
   for (hak_page_t* page = q->first; page != NULL;) {
     hak_page_t* next = page->next;
-    if (_hak_page_collect(page)) {
+    if (hak_page_collect(page)) {
       if (page != q->first) {
         hak_queue_remove(heap, q, page);
         hak_queue_push_front(heap, q, page);

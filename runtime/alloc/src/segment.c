@@ -205,7 +205,6 @@ hak_page_t* _hak_segment_page_alloc(hak_heap_t* heap, size_t slices) {
   seg->zero_slices &= ~mask;
   seg->dirty_slices &= ~mask;
   for (size_t i = (size_t)index; i < (size_t)index + slices; i++) seg->slice_page[i] = page;
-  heap->page_count++;
   _hak_stat_add(&_hak_gstats.pages_current, &_hak_gstats.pages_peak, 1);
   return page;
 }
@@ -228,7 +227,6 @@ void _hak_segment_page_free(hak_page_t* page) {
   } else {
     seg->zero_slices |= mask;
   }
-  heap->page_count--;
   _hak_stat_add(&_hak_gstats.pages_current, &_hak_gstats.pages_peak, -1);
   long delay = _hak_option_fast(HAK_OPT_PURGE_DELAY_MS);
   long max_kb = _hak_option_fast(HAK_OPT_PURGE_DIRTY_MAX_KB);

@@ -154,8 +154,6 @@ HAK_API uint32_t hak_site_count(void) {
   return atomic_load_explicit(&site_next, memory_order_acquire);
 }
 
-void _hak_site_init(void) {}
-
 void _hak_site_lock(bool lock) {
   if (lock) pthread_mutex_lock(&site_lock);
   else pthread_mutex_unlock(&site_lock);

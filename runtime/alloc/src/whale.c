@@ -123,7 +123,6 @@ void* _hak_whale_alloc(hak_heap_t* heap, size_t size, size_t align, bool zero, h
   w->kind = HAK_SEG_WHALE;
   w->user_offset = user_offset;
   w->size = size;
-  w->site = site;
   hak_whale_map_mark(w, true);
   pthread_mutex_lock(&whale_lock);
   hak_whale_link(heap, w);
