@@ -76,14 +76,36 @@ static bool hak_lookup(const void* p, hak_lookup_t* out) {
 }
 
 // ----- Remote free -----
+// A block of another thread's page goes onto the page's xthread_free list
+// with one CAS: the owner takes the whole list with one exchange when the
+// page runs out of blocks (page.c: hak_page_collect). Frees from different
+// threads into different pages never touch the same line, and none of them
+// touches the lines the owner's fast paths write. The exception is the first
+// free into a page the owner parked in its full list (HAK_XF_FULL): that one
+// clears the bit and goes onto the heap's notice list, which the owner
+// drains in its slow path, putting the page back in its queue.
 void _hak_free_remote(hak_page_t* page, hak_block_t* block) {
-  hak_heap_t* heap = page->heap;
-  hak_block_t* head = atomic_load_explicit(&heap->xthread_free, memory_order_relaxed);
+  uintptr_t tf = atomic_load_explicit(&page->xthread_free, memory_order_relaxed);
+  uintptr_t nf;
   do {
-    block->next = head;
-    hak_hb_before(&heap->xthread_free);  // after the link write: the owner reads it after the exchange
-  } while (!atomic_compare_exchange_weak_explicit(&heap->xthread_free, &head, block, memory_order_release,
+    if (tf & HAK_XF_FULL) {
+      nf = tf & ~HAK_XF_FULL;  // the list is empty while the bit is set
+    } else {
+      block->next = (hak_block_t*)tf;
+      nf = (uintptr_t)block;
+    }
+    hak_hb_before(&page->xthread_free);  // after the link write: the owner reads it after the exchange
+  } while (!atomic_compare_exchange_weak_explicit(&page->xthread_free, &tf, nf, memory_order_release,
                                                   memory_order_relaxed));
+  if hak_unlikely(tf & HAK_XF_FULL) {
+    hak_heap_t* heap = page->heap;
+    hak_block_t* head = atomic_load_explicit(&heap->xthread_notice, memory_order_relaxed);
+    do {
+      block->next = head;
+      hak_hb_before(&heap->xthread_notice);
+    } while (!atomic_compare_exchange_weak_explicit(&heap->xthread_notice, &head, block, memory_order_release,
+                                                    memory_order_relaxed));
+  }
 }
 
 // ----- Free -----
@@ -144,9 +166,37 @@ static inline void hak_free_local_push(hak_tld_t* tld, hak_page_t* page, hak_blo
   tld->free_count++;
 }
 
+// A free of another thread's block, in a page with nothing to check (no
+// aligned or checked blocks, no profile sample): straight onto the page's
+// remote list. False: the caller takes the general path. The bounds test
+// keeps a pointer into a free page (the empty page has no blocks) or past
+// the page's blocks off the list; the fields it reads are fixed while the
+// page holds blocks.
+static inline bool hak_free_remote_fast(hak_tld_t* tld, void* p, uint8_t v) {
+  if (v - 1u >= HAK_TLD_ID_MAX || v == tld->fast_id || tld->profiling) return false;
+  hak_page_t* page = hak_page_of(hak_segment_of(p), p);
+  if (page->has_aligned || page->has_checked || atomic_load_explicit(&page->samples, memory_order_relaxed) != 0) return false;
+  if ((uint8_t*)p < page->start || (uint8_t*)p >= page->start + hak_page_bytes(page)) return false;
+  if hak_unlikely(tld == &_hak_tld_empty) {  // a thread that frees before it allocates: its counters need a tld
+    tld = _hak_tld_acquire();
+    if (tld == NULL || tld->profiling) return false;
+  }
+  hak_track_free(p);
+  hak_track_undefined(p, sizeof(hak_block_t));
+  _hak_free_remote(page, (hak_block_t*)p);
+  tld->remote_free++;
+  tld->free_count++;
+  return true;
+}
+
 HAK_NOINLINE void _hak_free_generic(void* p, hak_site_t site, bool from_malloc) {
   if (p == NULL) return;
   hak_tld_t* tld = _hak_tld;
+  {
+    size_t i = (uintptr_t)p >> HAK_SEGMENT_SHIFT;
+    if (i < HAK_SEGMAP_COUNT && hak_free_remote_fast(tld, p, __atomic_load_n(&_hak_segmap[i], __ATOMIC_RELAXED))) return;
+    tld = _hak_tld;  // it may have acquired one
+  }
   // A thread whose first call is a free needs a tld for its profile counters.
   if hak_unlikely(tld == &_hak_tld_empty && _hak_option_fast(HAK_OPT_PROFILE) != 0) {
     hak_tld_t* t = _hak_tld_acquire();
@@ -208,14 +258,17 @@ static inline void hak_free_inline(void* p, hak_site_t site, bool from_malloc) {
   uint8_t id = from_malloc ? tld->fast_id : tld->fast_id_at;
   if hak_likely(i < HAK_SEGMAP_COUNT && __atomic_load_n(&_hak_segmap[i], __ATOMIC_RELAXED) == id) {
     hak_page_t* page = hak_page_of(hak_segment_of(p), p);
-    uint32_t uf = page->used_flags;
-    if hak_likely(uf - 2 < HAK_PAGE_USED_MASK - 1) {  // no flag set and at least two blocks in use
-      hak_free_local_push(tld, page, (hak_block_t*)p, uf);
-      return;
-    }
-    if (uf == 1) {  // the page's last block
-      hak_free_local_push(tld, page, (hak_block_t*)p, uf);
-      if (page->next != NULL || page->prev != NULL) _hak_page_retire(page, true);
+    if hak_likely(page->used_flags <= HAK_PAGE_USED_MASK) {  // no flag set: a compare with memory
+      hak_block_t* b = (hak_block_t*)p;
+      hak_track_free(b);
+      hak_track_undefined(b, sizeof(*b));
+      b->next = page->local_free;
+      hak_track_noaccess(b, sizeof(*b));
+      page->local_free = b;
+      tld->free_count++;
+      // A decrement of memory and a branch on zero: the page's last block
+      // retires the page, unless it is its class's only page.
+      if hak_unlikely(--page->used_flags == 0 && (page->next != NULL || page->prev != NULL)) _hak_page_retire(page, true);
       return;
     }
   }

@@ -79,7 +79,8 @@ HAK_INTERN void _hak_segment_lock(bool lock);
 HAK_INTERN void* _hak_alloc_generic(hak_heap_t* heap, size_t size, hak_site_t site, bool zero);
 HAK_INTERN void _hak_page_free_local(hak_page_t* page, hak_block_t* block);
 HAK_INTERN void _hak_page_retire(hak_page_t* page, bool keep_last);
-HAK_INTERN void _hak_heap_drain_remote(hak_heap_t* heap);
+HAK_INTERN void _hak_heap_drain_notices(hak_heap_t* heap);
+HAK_INTERN void _hak_heap_take_remote(hak_heap_t* heap);
 typedef enum hak_collect_e {
   HAK_COLLECT_NORMAL,   // keep each class's last empty page; purge what is due
   HAK_COLLECT_ABANDON,  // free every empty page; purge what is due (thread exit)

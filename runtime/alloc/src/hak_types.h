@@ -7,8 +7,8 @@
                     by masking, after the segment map says the address is ours.
      hak_page_t     1..63 contiguous slices holding blocks of one size class,
                     with three free lists: `free` (allocation pops), `local_free`
-                    (the owner's frees) and, for other threads, the heap's
-                    atomic `xthread_free` list.
+                    (the owner's frees) and the atomic `xthread_free` (other
+                    threads' frees, pushed with a CAS, taken with one exchange).
      hak_heap_t     one thread's pages for one subsystem: a direct table from
                     small sizes to pages (the fast path), a queue of pages per
                     size class, the list of its segments.
@@ -24,7 +24,8 @@
 
    Invariant: a block's page never changes heap while the block is live, and a
    heap (inside its tld) is never freed, so a thread that frees a block of
-   another thread can always push it onto the owner heap's list. */
+   another thread can always push it onto the page's list (or, for a full
+   page, the owner heap's notice list), even after the owner exited. */
 #ifndef HAK_TYPES_H
 #define HAK_TYPES_H
 
@@ -114,28 +115,42 @@ typedef struct hak_segment_s hak_segment_t;
 #define hak_page_flag_set(pg, f) ((pg)->used_flags |= (uint32_t)(f) << HAK_PAGE_FLAG_SHIFT)
 #define hak_page_flag_clear(pg, f) ((pg)->used_flags &= ~((uint32_t)(f) << HAK_PAGE_FLAG_SHIFT))
 
+// A page descriptor is two cache lines: the first holds what the owner
+// writes on every allocation and free, the second what other threads read
+// (fixed while the page holds blocks) and the list they push onto, so a
+// remote free does not steal the line the owner's fast paths work on.
 typedef struct hak_page_s {
+  // ----- line 0: owner only -----
   hak_block_t* free;          // blocks to allocate from (the fast path pops here)
   uint32_t used_flags;        // blocks in use (low 24 bits) | HAK_PAGE_* flags << 24
   uint8_t size_class;         // 0..HAK_CLASS_COUNT-1
   uint8_t slice_index;        // first slice of the page in its segment
   uint8_t slice_count;        // slices spanned (0: the page descriptor is not in use)
-  uint8_t pad_;
-  hak_block_t* local_free;    // blocks freed by the owner, moved to `free` in the slow path
-  uint32_t block_size;        // bytes per block
-  uint32_t capacity;          // blocks carved from the page's memory so far
-  uint32_t reserved;          // blocks that fit in the page
   bool free_is_zero;          // every block on `free` is zero but for its link word
+  hak_block_t* local_free;    // blocks freed by the owner, moved to `free` in the slow path
+  uint32_t capacity;          // blocks carved from the page's memory so far
   bool is_zero_init;          // the page's memory was fresh (all zero) when it was set up
+  void* sample_block;         // the latest sampled block here (owner-written), so other frees skip the table
+  struct hak_page_s* next;    // in the heap's class queue or full list
+  struct hak_page_s* prev;
+  // ----- line 1: read by any thread, and the remote-free list -----
+  _Alignas(64) _Atomic(uintptr_t) xthread_free;  // blocks other threads freed (a list; low bits: HAK_XF_* state)
+  uint8_t* start;             // address of block 0
+  hak_heap_t* heap;           // owner; fixed while any block is live
+  uint32_t block_size;        // bytes per block
+  uint32_t reserved;          // blocks that fit in the page
   bool has_aligned;           // copy of HAK_PAGE_HAS_ALIGNED that other threads may read (set once, never cleared)
   bool has_checked;           // copy of HAK_PAGE_CHECKED that other threads may read (fixed for the page's life)
   _Atomic(uint16_t) samples;  // blocks here carrying a drop-in profile sample (any thread decrements it)
-  void* sample_block;         // the latest sampled block here (owner-written), so other frees skip the table
-  uint8_t* start;             // address of block 0
-  hak_heap_t* heap;           // owner; fixed while any block is live
-  struct hak_page_s* next;    // in the heap's class queue or full list
-  struct hak_page_s* prev;
 } hak_page_t;
+
+// The state bit of a page's xthread_free word (blocks are 8-aligned, so the
+// low bits of the list head are free). HAK_XF_FULL: the page is in its heap's
+// full list and the list is empty; the next thread to free a block of it
+// clears the bit and sends that block through the heap's xthread_notice list
+// instead, so the owner learns that the page has room again.
+#define HAK_XF_FULL ((uintptr_t)1)
+#define HAK_XF_MASK ((uintptr_t)7)
 
 typedef struct hak_page_queue_s {
   hak_page_t* first;  // the page the direct table / generic path allocates from
@@ -203,7 +218,7 @@ struct hak_heap_s {
   hak_page_t* direct[HAK_DIRECT_COUNT];   // (size+7)/8 -> page to allocate from; &_hak_page_empty if none
   hak_tld_t* tld;                         // the thread state this heap is part of
   uint8_t subsys;                         // hak_subsys_t of this heap
-  _Atomic(hak_block_t*) xthread_free;     // blocks freed by other threads (pushed with CAS, taken with one exchange)
+  _Atomic(hak_block_t*) xthread_notice;   // first remote frees into full pages (pushed with CAS, taken with one exchange)
   hak_page_queue_t queues[HAK_CLASS_COUNT]; // pages with (possibly) free blocks, per class
   hak_page_t* full;                       // pages with no free block left (HAK_PAGE_IN_FULL)
   hak_segment_t* segments;                // segments this heap owns

@@ -6,7 +6,7 @@
    pending cross-thread frees as they are), else a new one. When the thread
    exits, its tld gives back every empty page and segment, purges, and joins
    the abandoned list; frees that other threads make meanwhile still land on
-   its heaps' xthread_free lists, and are applied by the next owner or by
+   its pages' xthread_free lists, and are applied by the next owner or by
    hak_collect. So under thread churn the number of tlds stays at the peak
    number of live threads and nothing leaks.
 
@@ -248,10 +248,11 @@ static void hak_page_untrack_live(hak_page_t* page) {
 size_t _hak_heap_release(hak_heap_t* heap) {
   size_t bytes = 0;
 #if HAK_VALGRIND
-  if (RUNNING_ON_VALGRIND) _hak_heap_drain_remote(heap);  // so the walk below knows every free block
+  if (RUNNING_ON_VALGRIND) _hak_heap_take_remote(heap);  // so the walk below knows every free block
 #endif
-  // Frees other threads made of this heap's blocks: the blocks go with their pages.
-  (void)atomic_exchange_explicit(&heap->xthread_free, NULL, memory_order_acquire);
+  // Frees other threads made of this heap's blocks: the blocks go with their
+  // pages (each page's own list goes with the page).
+  (void)atomic_exchange_explicit(&heap->xthread_notice, NULL, memory_order_acquire);
   while (heap->segments != NULL) {
     hak_segment_t* seg = heap->segments;
     for (size_t i = 0; i < HAK_SLICES;) {

@@ -3,10 +3,12 @@
    A heap keeps, per size class, a queue of pages that may have free blocks;
    its first page is the one the fast path allocates from, reached for tiny
    sizes through heap->direct[(size+7)/8]. When that page's `free` list runs
-   dry, _hak_alloc_generic: drains the heap's cross-thread free list (one
-   atomic exchange), moves the page's local_free list to free, carves more
-   blocks from the page's untouched tail, moves pages that are truly full to
-   the heap's full list, and finally takes a fresh page from a segment.
+   dry, _hak_alloc_generic: applies the heap's notices (remote frees into
+   pages parked as full), moves the page's local_free list to free, or else
+   takes the blocks other threads freed into it (one atomic exchange), or
+   carves more blocks from the page's untouched tail; pages with nothing to
+   give are parked in the heap's full list; finally it takes a fresh page
+   from a segment.
 
    Invariant: for a tiny class c, every direct[] entry whose size maps to c
    points at queues[c].first, or at _hak_page_empty when the queue is empty or
@@ -80,11 +82,28 @@ static void hak_page_to_full(hak_heap_t* heap, hak_page_t* page) {
   heap->full = page;
 }
 
+// Parks a page with nothing to give in the full list, unless another thread
+// freed a block into it meanwhile (then false: collect that instead). From
+// here on, the first remote free into it goes through the heap's notices.
+static bool hak_page_try_full(hak_heap_t* heap, hak_page_t* page) {
+  uintptr_t empty = 0;
+  if (!atomic_compare_exchange_strong_explicit(&page->xthread_free, &empty, HAK_XF_FULL, memory_order_acq_rel,
+                                               memory_order_relaxed)) {
+    return false;
+  }
+  hak_page_to_full(heap, page);
+  return true;
+}
+
 static void hak_page_unfull(hak_heap_t* heap, hak_page_t* page) {
   if (page->prev != NULL) page->prev->next = page->next;
   else heap->full = page->next;
   if (page->next != NULL) page->next->prev = page->prev;
   hak_page_flag_clear(page, HAK_PAGE_IN_FULL);
+  // Back in its queue: remote frees go onto the page's list again. The CAS
+  // fails when a remote free already claimed the bit (its notice is on the way).
+  uintptr_t full = HAK_XF_FULL;
+  atomic_compare_exchange_strong_explicit(&page->xthread_free, &full, 0, memory_order_acq_rel, memory_order_relaxed);
   hak_queue_push_back(heap, &heap->queues[page->size_class], page);
 }
 
@@ -107,12 +126,16 @@ static void hak_page_init(hak_page_t* page, size_t cls, bool checked) {
   hak_track_noaccess(page->start, (size_t)(end - page->start));
 }
 
-// Carves up to HAK_EXTEND_BYTES of blocks from the page's untouched tail onto
-// its (empty) free list.
+// Carves blocks from the page's untouched tail onto its (empty) free list:
+// HAK_EXTEND_BYTES at first, then as much as is carved already, up to four
+// times that (so a page that is used a lot comes to the slow path a quarter
+// as often, and one that is not touches no more memory than before).
 static void hak_page_extend(const hak_tld_t* tld, hak_page_t* page) {
   size_t bsize = page->block_size;
   size_t n = page->reserved - page->capacity;
-  size_t max = HAK_EXTEND_BYTES / bsize;
+  size_t carved = (size_t)page->capacity * bsize;
+  size_t bytes = carved < HAK_EXTEND_BYTES ? HAK_EXTEND_BYTES : carved < 4 * HAK_EXTEND_BYTES ? carved : 4 * HAK_EXTEND_BYTES;
+  size_t max = bytes / bsize;
   if (max < 1) max = 1;
   if (n > max) n = max;
   uint8_t* first = page->start + (size_t)page->capacity * bsize;
@@ -127,11 +150,41 @@ static void hak_page_extend(const hak_tld_t* tld, hak_page_t* page) {
   page->free_is_zero = page->is_zero_init;
 }
 
+// Moves the blocks other threads freed into the page onto its local_free
+// list: one exchange, then a walk that counts them (and, in checked mode,
+// encodes their links); the walk reads blocks the owner is about to reuse.
+// Returns whether there were any. Owner only, page not parked as full with
+// an empty list (the exchange would clear HAK_XF_FULL).
+static bool hak_page_take_remote(hak_page_t* page) {
+  if ((atomic_load_explicit(&page->xthread_free, memory_order_relaxed) & ~HAK_XF_MASK) == 0) return false;
+  // Non-empty, so HAK_XF_FULL is clear, and only the owner sets it.
+  hak_block_t* list = (hak_block_t*)atomic_exchange_explicit(&page->xthread_free, 0, memory_order_acquire);
+  hak_hb_after(&page->xthread_free);
+  hak_tld_t* tld = page->heap->tld;
+  uint32_t n = 1;
+  hak_block_t* tail = list;
+  for (;;) {
+    hak_track_defined(tail, sizeof(*tail));
+    hak_block_t* next = tail->next;
+    if (next == NULL) break;
+    if (tld->checked) hak_block_set_next(tld, tail, next);
+    hak_track_noaccess(tail, sizeof(*tail));
+    tail = next;
+    n++;
+  }
+  hak_block_set_next(tld, tail, page->local_free);
+  hak_track_noaccess(tail, sizeof(*tail));
+  page->local_free = list;
+  hak_assert_internal(hak_page_used(page) >= n);
+  page->used_flags -= n;
+  return true;
+}
+
 // Makes page->free non-empty if the page has any block to give; returns
 // whether it has.
 static bool hak_page_collect(hak_page_t* page) {
   if (page->free != NULL) return true;
-  if (page->local_free != NULL) {
+  if (page->local_free != NULL || hak_page_take_remote(page)) {
     page->free = page->local_free;
     page->local_free = NULL;
     page->free_is_zero = false;
@@ -149,14 +202,13 @@ static hak_page_t* hak_heap_page_for(hak_heap_t* heap, size_t cls) {
   hak_page_queue_t* q = &heap->queues[cls];
   for (hak_page_t* page = q->first; page != NULL;) {
     hak_page_t* next = page->next;
-    if (hak_page_collect(page)) {
+    if (hak_page_collect(page) || (!hak_page_try_full(heap, page) && hak_page_collect(page))) {
       if (page != q->first) {
         hak_queue_remove(heap, q, page);
         hak_queue_push_front(heap, q, page);
       }
       return page;
     }
-    hak_page_to_full(heap, page);
     page = next;
   }
   hak_page_t* page = _hak_segment_page_alloc(heap, hak_class_slices(cls));
@@ -200,9 +252,11 @@ void _hak_page_retire(hak_page_t* page, bool keep_last) {
 }
 
 // ----- Cross-thread frees -----
-void _hak_heap_drain_remote(hak_heap_t* heap) {
-  hak_block_t* b = atomic_exchange_explicit(&heap->xthread_free, NULL, memory_order_acquire);
-  hak_hb_after(&heap->xthread_free);
+// Applies the notices: the first remote frees into pages parked as full
+// (each puts its page back in its queue).
+void _hak_heap_drain_notices(hak_heap_t* heap) {
+  hak_block_t* b = atomic_exchange_explicit(&heap->xthread_notice, NULL, memory_order_acquire);
+  hak_hb_after(&heap->xthread_notice);
   while (b != NULL) {
     hak_track_defined(b, sizeof(*b));
     hak_block_t* next = b->next;
@@ -211,15 +265,25 @@ void _hak_heap_drain_remote(hak_heap_t* heap) {
   }
 }
 
-// Drains cross-thread frees and frees empty pages: HAK_COLLECT_NORMAL keeps
+// Every remote free the heap has received, applied: the notices, then each
+// queued page's list (a parked page's list stays empty until its notice).
+void _hak_heap_take_remote(hak_heap_t* heap) {
+  _hak_heap_drain_notices(heap);
+  for (size_t cls = 0; cls < HAK_CLASS_COUNT; cls++) {
+    for (hak_page_t* page = heap->queues[cls].first; page != NULL; page = page->next) hak_page_take_remote(page);
+  }
+}
+
+// Applies remote frees and frees empty pages: HAK_COLLECT_NORMAL keeps
 // each class's last page, the others free them all. Then purges what is due
 // (HAK_COLLECT_FORCE: everything now). Returns whether dirty memory is left
 // waiting for its purge delay.
 bool _hak_heap_collect(hak_heap_t* heap, hak_collect_t mode) {
-  _hak_heap_drain_remote(heap);
+  _hak_heap_drain_notices(heap);
   for (size_t cls = 0; cls < HAK_CLASS_COUNT; cls++) {
     for (hak_page_t* page = heap->queues[cls].first; page != NULL;) {
       hak_page_t* next = page->next;
+      hak_page_take_remote(page);
       if (hak_page_used(page) == 0) _hak_page_retire(page, mode == HAK_COLLECT_NORMAL);
       page = next;
     }
@@ -245,7 +309,7 @@ void* _hak_alloc_generic(hak_heap_t* heap, size_t size, hak_site_t site, bool ze
     heap = hak_heap_for_site(tld, site);
   }
   if hak_unlikely(++tld->generic_count >= 64) _hak_tld_periodic(tld);  // H4
-  if (atomic_load_explicit(&heap->xthread_free, memory_order_relaxed) != NULL) _hak_heap_drain_remote(heap);
+  if (atomic_load_explicit(&heap->xthread_notice, memory_order_relaxed) != NULL) _hak_heap_drain_notices(heap);
 
   size_t request = size;
   if (tld->checked && size <= HAK_LARGE_MAX - HAK_CHECK_PAD) size = (size < 8 ? 8 : size) + HAK_CHECK_PAD;
