@@ -143,3 +143,107 @@ HAK_MALLOC_API void free_aligned_sized(void* p, size_t alignment, size_t size) {
   (void)alignment, (void)size;
   hak_free_inline(p, HAK_SITE_DEFAULT, true);
 }
+
+// ----- C++ operators new and delete -----
+// The Itanium C++ ABI's mangled names, defined here so that C++ programs get
+// the same fast paths as C (without them, every new and delete would go
+// through libstdc++'s operators and then through the PLT to malloc and
+// free). Sized and aligned deletes ignore the size (hakmem finds it from the
+// pointer). On failure, new and new[] hand over to the next definition of
+// the operator, libstdc++'s, which calls the new_handler, retries (through
+// this malloc) and throws std::bad_alloc (the nothrow forms catch it and
+// return NULL): C++'s semantics without C++ here.
+#include <dlfcn.h>
+
+// The operator new that follows this library in the lookup order (libstdc++'s).
+static HAK_NOINLINE void* hak_new_next_sym(const char* name, size_t size) {
+  void* next = dlsym(RTLD_NEXT, name);
+  if (next == NULL) _hak_fatal("operator new(%zu): out of memory, and no C++ runtime to report it (%s)", size, name);
+  return next;
+}
+
+typedef enum hak_new_kind_e { HAK_NEW, HAK_NEW_NOTHROW, HAK_NEW_ALIGNED, HAK_NEW_ALIGNED_NOTHROW } hak_new_kind_t;
+
+static HAK_NOINLINE void* hak_new_failed(const char* name, hak_new_kind_t kind, size_t size, size_t alignment,
+                                         const void* tag) {
+  void* next = hak_new_next_sym(name, size);
+  switch (kind) {
+    case HAK_NEW: return ((void* (*)(size_t))next)(size);
+    case HAK_NEW_NOTHROW: return ((void* (*)(size_t, const void*))next)(size, tag);
+    case HAK_NEW_ALIGNED: return ((void* (*)(size_t, size_t))next)(size, alignment);
+    default: return ((void* (*)(size_t, size_t, const void*))next)(size, alignment, tag);
+  }
+}
+
+static inline void* hak_new_impl(size_t size, const char* name, hak_new_kind_t kind, const void* tag) {
+  hak_heap_t* heap = hak_heap_of(_hak_tld, HAK_SUBSYS_DEFAULT);
+  if hak_likely(size <= heap->malloc_max) {
+    hak_page_t* page = heap->direct[(size + 7) >> 3];
+    void* p = hak_page_pop(heap, page);
+    if hak_likely(p != NULL) {
+      HAK_MALLOC_TICK(heap, p, page->block_size);
+      return p;
+    }
+  } else if (size <= HAK_LARGE_MAX && heap->mid_fast) {
+    void* p = hak_alloc_mid(heap, size, false);
+    if (p != NULL) return p;
+  }
+  void* p = hak_alloc_slow(size, HAK_SITE_DEFAULT, false, __builtin_return_address(0));
+  if hak_unlikely(p == NULL) return hak_new_failed(name, kind, size, 0, tag);
+  return p;
+}
+
+static inline void* hak_new_aligned_impl(size_t size, size_t alignment, const char* name, hak_new_kind_t kind,
+                                         const void* tag) {
+  void* p = hak_aligned_impl(alignment, size, HAK_SITE_DEFAULT, __builtin_return_address(0));
+  if hak_unlikely(p == NULL) return hak_new_failed(name, kind, size, alignment, tag);
+  return p;
+}
+
+// new / new[] (throwing), new / new[] (nothrow_t)
+HAK_MALLOC_API void* _Znwm(size_t size) { return hak_new_impl(size, "_Znwm", HAK_NEW, NULL); }
+HAK_MALLOC_API void* _Znam(size_t size) { return hak_new_impl(size, "_Znam", HAK_NEW, NULL); }
+HAK_MALLOC_API void* _ZnwmRKSt9nothrow_t(size_t size, const void* tag) {
+  return hak_new_impl(size, "_ZnwmRKSt9nothrow_t", HAK_NEW_NOTHROW, tag);
+}
+HAK_MALLOC_API void* _ZnamRKSt9nothrow_t(size_t size, const void* tag) {
+  return hak_new_impl(size, "_ZnamRKSt9nothrow_t", HAK_NEW_NOTHROW, tag);
+}
+// the same with std::align_val_t
+HAK_MALLOC_API void* _ZnwmSt11align_val_t(size_t size, size_t al) {
+  return hak_new_aligned_impl(size, al, "_ZnwmSt11align_val_t", HAK_NEW_ALIGNED, NULL);
+}
+HAK_MALLOC_API void* _ZnamSt11align_val_t(size_t size, size_t al) {
+  return hak_new_aligned_impl(size, al, "_ZnamSt11align_val_t", HAK_NEW_ALIGNED, NULL);
+}
+HAK_MALLOC_API void* _ZnwmSt11align_val_tRKSt9nothrow_t(size_t size, size_t al, const void* tag) {
+  return hak_new_aligned_impl(size, al, "_ZnwmSt11align_val_tRKSt9nothrow_t", HAK_NEW_ALIGNED_NOTHROW, tag);
+}
+HAK_MALLOC_API void* _ZnamSt11align_val_tRKSt9nothrow_t(size_t size, size_t al, const void* tag) {
+  return hak_new_aligned_impl(size, al, "_ZnamSt11align_val_tRKSt9nothrow_t", HAK_NEW_ALIGNED_NOTHROW, tag);
+}
+// delete / delete[]: plain, sized, nothrow, aligned, sized aligned, aligned nothrow
+HAK_MALLOC_API void _ZdlPv(void* p) { hak_free_inline(p, HAK_SITE_DEFAULT, true); }
+HAK_MALLOC_API void _ZdaPv(void* p) { hak_free_inline(p, HAK_SITE_DEFAULT, true); }
+HAK_MALLOC_API void _ZdlPvm(void* p, size_t size) { (void)size; hak_free_inline(p, HAK_SITE_DEFAULT, true); }
+HAK_MALLOC_API void _ZdaPvm(void* p, size_t size) { (void)size; hak_free_inline(p, HAK_SITE_DEFAULT, true); }
+HAK_MALLOC_API void _ZdlPvRKSt9nothrow_t(void* p, const void* tag) { (void)tag; hak_free_inline(p, HAK_SITE_DEFAULT, true); }
+HAK_MALLOC_API void _ZdaPvRKSt9nothrow_t(void* p, const void* tag) { (void)tag; hak_free_inline(p, HAK_SITE_DEFAULT, true); }
+HAK_MALLOC_API void _ZdlPvSt11align_val_t(void* p, size_t al) { (void)al; hak_free_inline(p, HAK_SITE_DEFAULT, true); }
+HAK_MALLOC_API void _ZdaPvSt11align_val_t(void* p, size_t al) { (void)al; hak_free_inline(p, HAK_SITE_DEFAULT, true); }
+HAK_MALLOC_API void _ZdlPvmSt11align_val_t(void* p, size_t size, size_t al) {
+  (void)size, (void)al;
+  hak_free_inline(p, HAK_SITE_DEFAULT, true);
+}
+HAK_MALLOC_API void _ZdaPvmSt11align_val_t(void* p, size_t size, size_t al) {
+  (void)size, (void)al;
+  hak_free_inline(p, HAK_SITE_DEFAULT, true);
+}
+HAK_MALLOC_API void _ZdlPvSt11align_val_tRKSt9nothrow_t(void* p, size_t al, const void* tag) {
+  (void)al, (void)tag;
+  hak_free_inline(p, HAK_SITE_DEFAULT, true);
+}
+HAK_MALLOC_API void _ZdaPvSt11align_val_tRKSt9nothrow_t(void* p, size_t al, const void* tag) {
+  (void)al, (void)tag;
+  hak_free_inline(p, HAK_SITE_DEFAULT, true);
+}
