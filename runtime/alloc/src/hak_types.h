@@ -168,7 +168,8 @@ struct hak_segment_s {
   uint64_t free_slices;                // bit i: slice i belongs to no page
   uint64_t zero_slices;                // bit i: slice i is all zero (fresh or purged)
   uint64_t dirty_slices;               // bit i: free slice not purged yet
-  int64_t purge_at;                    // ms (prim clock) when dirty slices may be purged
+  uint64_t dirty_old;                  // of those, the ones already dirty at the previous purge tick
+  int64_t purge_at;                    // ms (prim clock) of the next purge tick; 0: none due
   size_t first_offset;                 // bytes of slice 0 taken by this header
   struct hak_segment_s* next;          // in the owner heap's segment list, or the cache
   struct hak_segment_s* prev;

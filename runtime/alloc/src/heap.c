@@ -154,9 +154,9 @@ static void hak_tld_abandon(hak_tld_t* tld) {
   // delay, so that a thread started right after (thread churn) reuses the
   // memory without faulting it in again. The purger thread purges it if no
   // thread comes.
+  tld->abandoned = true;  // from here the dirty bound does not purge at once (segment.c): the delay decides
   for (size_t s = 0; s < HAK_SUBSYS_COUNT; s++) _hak_heap_collect(hak_heap_of(tld, (hak_subsys_t)s), HAK_COLLECT_ABANDON);
   _hak_tld = &_hak_tld_empty;
-  tld->abandoned = true;
   tld->generic_count = 0;
   atomic_fetch_sub(&_hak_gstats.threads_current, 1);
   atomic_fetch_add(&_hak_gstats.threads_abandoned, 1);

@@ -187,6 +187,12 @@ hak_page_t* _hak_segment_page_alloc(hak_heap_t* heap, size_t slices) {
     if (index >= 0) break;
   }
   if (seg == NULL) {
+    for (seg = heap->segments; seg != NULL; seg = seg->next) {
+      index = hak_find_run(seg->free_slices, slices);
+      if (index >= 0) break;
+    }
+  }
+  if (seg == NULL) {
     seg = hak_segment_new(heap);
     if (seg == NULL) return NULL;
     index = hak_find_run(seg->free_slices, slices);
@@ -204,6 +210,7 @@ hak_page_t* _hak_segment_page_alloc(hak_heap_t* heap, size_t slices) {
   seg->free_slices &= ~mask;
   seg->zero_slices &= ~mask;
   seg->dirty_slices &= ~mask;
+  seg->dirty_old &= ~mask;
   for (size_t i = (size_t)index; i < (size_t)index + slices; i++) seg->slice_page[i] = page;
   _hak_stat_add(&_hak_gstats.pages_current, &_hak_gstats.pages_peak, 1);
   return page;
@@ -216,25 +223,32 @@ void _hak_segment_page_free(hak_page_t* page) {
   size_t index = page->slice_index, count = page->slice_count;
   uint64_t mask = hak_slice_mask(index, count);
   for (size_t i = index; i < index + count; i++) seg->slice_page[i] = &_hak_page_empty;
-  bool touched = page->capacity > 0 || !page->is_zero_init;
+  // Only the slices the page's carved blocks reach were written: on a page
+  // that started zero, the rest are still zero and cost nothing to keep (a
+  // large-tier page of 63 slices often carves one block of a few hundred KiB).
+  uint64_t touched = mask;
+  if (page->is_zero_init) {
+    size_t carved_end = (size_t)(page->start - (uint8_t*)seg) + (size_t)page->capacity * page->block_size;
+    size_t reach = page->capacity == 0 ? 0 : ((carved_end - 1) >> HAK_SLICE_SHIFT) + 1 - index;  // slices written
+    touched = hak_slice_mask(index, reach < count ? reach : count);
+  }
   page->slice_count = 0;
   page->heap = NULL;
   seg->free_slices |= mask;
   hak_tld_t* tld = heap->tld;
-  if (touched) {
-    tld->dirty_bytes += (int64_t)__builtin_popcountll(mask & ~seg->dirty_slices) * (int64_t)HAK_SLICE_SIZE;
-    seg->dirty_slices |= mask;
-  } else {
-    seg->zero_slices |= mask;
-  }
+  tld->dirty_bytes += (int64_t)__builtin_popcountll(touched & ~seg->dirty_slices) * (int64_t)HAK_SLICE_SIZE;
+  seg->dirty_slices |= touched;
+  seg->zero_slices |= mask & ~touched;
   _hak_stat_add(&_hak_gstats.pages_current, &_hak_gstats.pages_peak, -1);
   long delay = _hak_option_fast(HAK_OPT_PURGE_DELAY_MS);
   long max_kb = _hak_option_fast(HAK_OPT_PURGE_DIRTY_MAX_KB);
   if (seg->dirty_slices != 0) {
-    if (delay == 0 || (delay > 0 && max_kb >= 0 && tld->dirty_bytes > (int64_t)max_kb * 1024)) {
+    if (delay == 0 || (delay > 0 && max_kb >= 0 && !tld->abandoned && tld->dirty_bytes > (int64_t)max_kb * 1024)) {
       // Past the bound, the freed memory goes back now: the delay only
       // saves page faults for memory that is about to be reused, and a
       // thread holding more than the bound is not about to reuse it all.
+      // Not for the memory of an exited thread: under thread churn the next
+      // thread adopts it within the delay, warm (else the purger purges it).
       _hak_segment_purge(seg, 0, true);
     } else if (delay > 0 && seg->purge_at == 0) {
       seg->purge_at = _hak_prim_clock_ms() + delay;
@@ -244,14 +258,22 @@ void _hak_segment_page_free(hak_page_t* page) {
   if (seg->free_slices == HAK_SLICES_ALL) _hak_segment_release(seg);
 }
 
-// Purges the dirty slices of a segment when their delay has passed (or now
-// with force). The header's own page in slice 0 is never purged.
+// Purges the slices of a segment that have been free and dirty for at
+// least the purge delay (with force: every dirty slice, now). Ticks come one
+// delay apart: a tick purges the slices that were already dirty at the
+// previous tick and were not reused since (dirty_old), and remembers the
+// rest for the next one. So a slice is purged between one and two delays
+// after it was freed, and memory that is freed and reused within the delay
+// (a thread churning big blocks, threads started and ended in rounds) is
+// never purged and faulted in again. The header's own page in slice 0 is
+// never purged.
 void _hak_segment_purge(hak_segment_t* seg, int64_t now, bool force) {
-  uint64_t dirty = seg->dirty_slices;
-  if (dirty == 0) return;
-  if (!force && (_hak_option_fast(HAK_OPT_PURGE_DELAY_MS) < 0 || now < seg->purge_at)) return;
+  if (seg->dirty_slices == 0) return;
+  long delay = _hak_option_fast(HAK_OPT_PURGE_DELAY_MS);
+  if (!force && (delay < 0 || now < seg->purge_at)) return;
+  uint64_t target = force ? seg->dirty_slices : seg->dirty_slices & seg->dirty_old;
   size_t os_page = _hak_prim_page_size();
-  while (dirty != 0) {
+  for (uint64_t dirty = target; dirty != 0;) {
     size_t i = (size_t)__builtin_ctzll(dirty);
     uint64_t rest = ~(dirty >> i);  // ones where the run of dirty slices from i ends
     size_t n = rest != 0 ? (size_t)__builtin_ctzll(rest) : 64;
@@ -265,11 +287,12 @@ void _hak_segment_purge(hak_segment_t* seg, int64_t now, bool force) {
     dirty &= ~hak_slice_mask(i, n);
   }
   if (seg->heap != NULL) {  // a heap's segment (not a cached one): its tld's account shrinks
-    seg->heap->tld->dirty_bytes -= (int64_t)__builtin_popcountll(seg->dirty_slices) * (int64_t)HAK_SLICE_SIZE;
+    seg->heap->tld->dirty_bytes -= (int64_t)__builtin_popcountll(target) * (int64_t)HAK_SLICE_SIZE;
   }
-  seg->zero_slices |= seg->dirty_slices;
-  seg->dirty_slices = 0;
-  seg->purge_at = 0;
+  seg->zero_slices |= target;
+  seg->dirty_slices &= ~target;
+  seg->dirty_old = seg->dirty_slices;
+  seg->purge_at = seg->dirty_slices == 0 ? 0 : (now > 0 ? now : _hak_prim_clock_ms()) + (delay > 0 ? delay : 0);
 }
 
 // ----- Fork -----
