@@ -238,6 +238,7 @@ struct hak_tld_s {
   uint8_t fast_id_at;           // the same for hak_free_at: HAK_TLD_ID_NEVER also when profiling
   uint8_t map_id;               // written in the segment map for this tld's segments
   bool abandoned;               // owner thread exited; waiting for adoption
+  int64_t abandoned_at;         // ms (prim clock) when it was abandoned
   bool checked;                 // this tld was set up in checked mode
   uint32_t generic_count;       // slow-path calls since the last periodic work (H4)
   int64_t next_purge;           // ms: earliest dirty-slice purge due

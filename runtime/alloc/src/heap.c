@@ -88,15 +88,26 @@ static pthread_cond_t purger_cond = PTHREAD_COND_INITIALIZER;
 static bool purger_started;
 static bool purger_pending;
 
+// How to collect an abandoned tld: keep each class's last empty page while
+// it is young (a new thread may adopt it within the purge delay), free every
+// empty page once it has waited the delay.
+static hak_collect_t hak_abandoned_mode(const hak_tld_t* tld, int64_t now) {
+  long delay = _hak_option_fast(HAK_OPT_PURGE_DELAY_MS);
+  return delay >= 0 && now - tld->abandoned_at < delay ? HAK_COLLECT_NORMAL : HAK_COLLECT_ABANDON;
+}
+
 // One pass: apply frees that reached abandoned tlds, purge what is due.
 // Returns whether anything is left for a later pass.
 static bool hak_purge_pass(void) {
   bool pending = false;
   pthread_mutex_lock(&tld_lock);
+  int64_t now = _hak_prim_clock_ms();
   for (hak_tld_t* tld = tld_abandoned; tld != NULL; tld = tld->next_abandoned) {
+    hak_collect_t mode = hak_abandoned_mode(tld, now);
+    pending |= mode == HAK_COLLECT_NORMAL;  // its turn to give empty pages back comes later
     for (size_t s = 0; s < HAK_SUBSYS_COUNT; s++) {
       hak_heap_t* heap = hak_heap_of(tld, (hak_subsys_t)s);
-      if (heap->segments != NULL) pending |= _hak_heap_collect(heap, HAK_COLLECT_ABANDON);
+      if (heap->segments != NULL) pending |= _hak_heap_collect(heap, mode);
     }
   }
   pthread_mutex_unlock(&tld_lock);
@@ -150,12 +161,17 @@ static void hak_purger_kick(void) {
 // ----- Thread exit -----
 // Called by the thread-key destructor of an exiting thread.
 static void hak_tld_abandon(hak_tld_t* tld) {
-  // Empty pages go back to their segments now; purging waits for the usual
-  // delay, so that a thread started right after (thread churn) reuses the
-  // memory without faulting it in again. The purger thread purges it if no
-  // thread comes.
+  // Empty pages go back to their segments now, but for each class's last
+  // one, and purging waits for the usual delay: a thread started right
+  // after (thread churn) adopts the memory warm and its pages set up. The
+  // purger (or a periodic visit) frees the rest and purges after the delay
+  // if no thread comes.
   tld->abandoned = true;  // from here the dirty bound does not purge at once (segment.c): the delay decides
-  for (size_t s = 0; s < HAK_SUBSYS_COUNT; s++) _hak_heap_collect(hak_heap_of(tld, (hak_subsys_t)s), HAK_COLLECT_ABANDON);
+  tld->abandoned_at = _hak_prim_clock_ms();
+  for (size_t s = 0; s < HAK_SUBSYS_COUNT; s++) {
+    hak_heap_t* heap = hak_heap_of(tld, (hak_subsys_t)s);
+    if (heap->segments != NULL) _hak_heap_collect(heap, HAK_COLLECT_NORMAL);
+  }
   _hak_tld = &_hak_tld_empty;
   tld->generic_count = 0;
   atomic_fetch_sub(&_hak_gstats.threads_current, 1);
@@ -181,9 +197,10 @@ static void hak_tld_visit_abandoned(void) {
   if (pthread_mutex_trylock(&tld_lock) != 0) return;
   hak_tld_t* tld = tld_abandoned;
   if (tld != NULL) {
+    hak_collect_t mode = hak_abandoned_mode(tld, _hak_prim_clock_ms());
     for (size_t s = 0; s < HAK_SUBSYS_COUNT; s++) {
       hak_heap_t* heap = hak_heap_of(tld, (hak_subsys_t)s);
-      if (heap->segments != NULL) _hak_heap_collect(heap, HAK_COLLECT_ABANDON);  // frees that arrived, purges that are due
+      if (heap->segments != NULL) _hak_heap_collect(heap, mode);  // frees that arrived, purges that are due
     }
     // Move it to the end so the next visit sees another one.
     if (tld->next_abandoned != NULL) {
