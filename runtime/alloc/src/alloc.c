@@ -177,6 +177,7 @@ static void* hak_aligned_impl(size_t alignment, size_t size, hak_site_t site, vo
     // Every class whose size is a multiple of 16 has 16-aligned blocks.
     size_t s = alignment <= 8 ? size : (size + 15) & ~(size_t)15;
     if (s < size) s = SIZE_MAX;
+    if (s == 0 && alignment > 8) s = 16;  // size 0 would get the 8-byte class
     return caller != NULL ? hak_alloc_slow(s, site, false, caller) : hak_alloc_at(s, site);
   }
   hak_heap_t* heap = hak_heap_for_site(_hak_tld, site);

@@ -238,6 +238,17 @@ HAK_NOINLINE void _hak_free_generic(void* p, hak_site_t site, bool from_malloc) 
   hak_free_block(p, site, tld, from_malloc);
 }
 
+// The free fast path emptied a page that is not its class's only one: it
+// goes back to its segment. This is also a heartbeat of the periodic work
+// (purges that are due, visits of exited threads' heaps): frees go straight
+// back on the free list, so a thread in a steady state may never take the
+// allocation slow path that ticks it otherwise, but memory to purge comes
+// only from retired pages.
+static HAK_NOINLINE void hak_free_retire(hak_tld_t* tld, hak_page_t* page) {
+  _hak_page_retire(page, true);
+  if (++tld->generic_count >= 64) _hak_tld_periodic(tld);
+}
+
 // The free fast path's miss: another thread's block goes straight onto its
 // page's list (a leaf call of some 35 instructions with the CAS), anything
 // else to the generic path.
@@ -267,13 +278,14 @@ static inline void hak_free_inline(void* p, hak_site_t site, bool from_malloc) {
       hak_block_t* b = (hak_block_t*)p;
       hak_track_free(b);
       hak_track_undefined(b, sizeof(*b));
-      b->next = page->local_free;
+      b->next = page->free;  // LIFO: the next allocation of the class reuses the block while it is in cache
       hak_track_noaccess(b, sizeof(*b));
-      page->local_free = b;
+      page->free = b;
+      page->free_is_zero = false;
       tld->free_count++;
-      // A decrement of memory and a branch on zero: the page's last block
-      // retires the page, unless it is its class's only page.
-      if hak_unlikely(--page->used_flags == 0 && (page->next != NULL || page->prev != NULL)) _hak_page_retire(page, true);
+      // A decrement and a branch on zero: the page's last block retires the
+      // page, unless it is its class's only page.
+      if hak_unlikely(--page->used_flags == 0 && (page->next != NULL || page->prev != NULL)) hak_free_retire(tld, page);
       return;
     }
   }
