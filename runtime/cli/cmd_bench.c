@@ -2,18 +2,35 @@
 
    For every scenario and thread count it runs the scenario once per
    allocator, in a child process, interleaved (A B C ... A B C ...) `runs`
-   times, and quotes medians. hakmem runs the scenario's hakmem build
-   (hak_alloc_at, or the runtime on hakmem); the peers run its malloc build
-   (or the runtime on malloc) with the peer library in LD_PRELOAD; glibc runs
-   the malloc build alone. Every run must prove who served it: the program's
-   last `allocator:` line names hakmem with its allocation count, or the peer
-   library it found mapped; a run that proves the wrong allocator fails the
-   benchmark. Peak RSS comes from wait4(). Progress goes to stderr, the table
-   to stdout, and optionally JSON and an SVG chart to files. */
+   times, and quotes medians with their spread. hakmem runs the scenario's
+   hakmem build (hak_alloc_at, or the runtime on hakmem); the peers run its
+   malloc build (or the runtime on malloc) with the peer library in
+   LD_PRELOAD; glibc runs the malloc build alone. Any other allocator library
+   can be measured the same way with `--allocator NAME=PATH` (snmalloc,
+   rpmalloc, Debian's libtbbmalloc_proxy ...): it is preloaded like a peer.
+
+   Every run must prove who served it: the program's last `allocator:` line
+   names hakmem with its allocation count, or the peer library it found
+   mapped; a run that proves the wrong allocator fails the benchmark. For a
+   NAME=PATH library the driver also sets HAKMEM_BENCH_PRELOAD=PATH and
+   HAKMEM_BENCH_PRELOAD_NAME=NAME, and the program names NAME only when that
+   very file is mapped and defines the malloc it calls
+   (bench/scenarios/bench_common.c). The dynamic loader only warns about a
+   preload it cannot load and goes on with glibc, and a library without
+   malloc loads fine and serves nothing, so before any benchmark each
+   NAME=PATH library gets a preflight run (the `micro` malloc build with tiny
+   arguments); a library that fails it stops the driver with
+   `hakmem bench: allocator NAME (PATH): REASON` and exit status 2.
+
+   Wall time, CPU time (user + system) and peak RSS of each run come from
+   wait4(). Progress goes to stderr, the table to stdout, and optionally
+   JSON and an SVG chart to files. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,7 +63,7 @@ typedef enum bench_metric_e { BENCH_THROUGHPUT, BENCH_TIME } bench_metric_t;
 typedef struct bench_scenario_s {
   const char* name;
   const char* what;
-  bench_metric_t metric;
+  bench_metric_t metric;   // throughput= (higher is better) or seconds= (lower is better) of the summary line
   const char* hak_cmd;     // hakmem build
   const char* malloc_cmd;  // malloc build (peers under LD_PRELOAD, glibc alone)
   const char* smoke_args;  // replaces the arguments after the program for --smoke; NULL: same
@@ -54,13 +71,31 @@ typedef struct bench_scenario_s {
 } bench_scenario_t;
 
 static const bench_scenario_t bench_scenarios[] = {
-    {"larson", "server churn: threads replace random blocks (8..1000 B) and hand their arrays to new threads",
-     BENCH_THROUGHPUT, "{BIN}/larson_hak 1 8 1000 1000 100000 1 {T}", "{BIN}/larson 1 8 1000 1000 100000 1 {T}",
-     "0.2 8 1000 100 1000 1 {T}", NULL},
+    {"larson", "server churn: threads replace random blocks (8..1000 B) of 5000 slots, main-thread blocks at start, "
+               "and hand their arrays to new threads every 500000 replacements",
+     BENCH_THROUGHPUT, "{BIN}/larson_hak 1 8 1000 5000 100 4141 {T}", "{BIN}/larson 1 8 1000 5000 100 4141 {T}",
+     "0.05 8 1000 200 10 1 {T}", NULL},
+    {"larson-sized", "larson freeing with the block's size: C++ ::operator delete(p, size) in the malloc build "
+                     "(hakmem build: hak_free_at, no sized free)",
+     BENCH_THROUGHPUT, "{BIN}/larson_sized_hak 1 8 1000 5000 100 4141 {T}", "{BIN}/larson_sized 1 8 1000 5000 100 4141 {T}",
+     "0.05 8 1000 200 10 1 {T}", NULL},
     {"micro", "malloc/free pairs per tier and rings of live blocks", BENCH_THROUGHPUT, "{BIN}/micro_hak all 1000000 {T}",
      "{BIN}/micro all 1000000 {T}", "all 2000 {T}", NULL},
     {"prodcons", "T producer/consumer thread pairs pass mixed-size blocks through rings: every free is remote",
      BENCH_THROUGHPUT, "{BIN}/prodcons_hak 6000000 {T}", "{BIN}/prodcons 6000000 {T}", "20000 {T}", NULL},
+    {"xbatch", "T producers push batches of 4096 64-B blocks on one stack of at most 100, T consumers free them: "
+               "every free remote, in bursts",
+     BENCH_THROUGHPUT, "{BIN}/xbatch_hak 8000 {T}", "{BIN}/xbatch 8000 {T}", "20 {T}", NULL},
+    {"threadchurn", "rounds of T short-lived threads with random lifetimes: 8..512 B blocks, 2% up to MBs, "
+                    "swapped through a global array to other threads and rounds",
+     BENCH_TIME, "{BIN}/threadchurn_hak 100 2000 {T}", "{BIN}/threadchurn 100 2000 {T}", "4 200 {T}", NULL},
+    {"randxfree", "random sizes 8..16000 B (log-uniform) with random lifetimes; batches of 30..100 blocks are freed "
+                  "by the next thread",
+     BENCH_THROUGHPUT, "{BIN}/randxfree_hak 25000 {T}", "{BIN}/randxfree 25000 {T}", "300 {T} 200", NULL},
+    {"falseshare", "passive false sharing: threads free an 8-B object of the main thread's, then allocate, "
+                   "write 1000 times and free 8-B objects",
+     BENCH_TIME, "{BIN}/falseshare_hak passive 1000000 1000 {T}", "{BIN}/falseshare passive 1000000 1000 {T}",
+     "passive 5000 100 {T}", NULL},
     {"json", "hjson parses, walks, modifies, writes and frees generated documents (runtime on hakmem vs on malloc)",
      BENCH_THROUGHPUT, "{BIN}/json_hak 2500 {T}", "{BIN}/json 2500 {T}", "20 {T} 8", NULL},
     {"mir", "the hk compiler: parse, SSA, every pass, lowering of generated programs; MIR released per function",
@@ -74,30 +109,37 @@ static const bench_scenario_t bench_scenarios[] = {
 #define BENCH_SCENARIO_COUNT (sizeof(bench_scenarios) / sizeof(bench_scenarios[0]))
 
 // ----- Allocators -----
+// The built-in allocators come first; `--allocator NAME=PATH` appends one
+// entry per library.
 typedef struct bench_alloc_s {
-  const char* name;
+  char name[24];             // the table's name: built-in, or NAME of NAME=PATH
   const char* lib_names[3];  // candidates for LD_PRELOAD, searched in the library dirs; none: no preload
   bool hak_build;            // runs the hakmem build
   bool hakmem_so;            // preloads libhakmem.so
-  char path[512];            // resolved library path
+  bool by_path;              // NAME=PATH: preloaded, proved through HAKMEM_BENCH_PRELOAD
+  const char* given;         // NAME=PATH: PATH as given on the command line
+  char path[PATH_MAX];       // resolved library path (LD_PRELOAD)
   bool available;
 } bench_alloc_t;
 
-static bench_alloc_t bench_allocs[] = {
-    {"hakmem", {NULL}, true, false, "", false},
-    {"hakmem.so", {NULL}, false, true, "", false},
-    {"glibc", {NULL}, false, false, "", false},
-    {"mimalloc", {"libmimalloc.so.2", "libmimalloc.so", NULL}, false, false, "", false},
-    {"jemalloc", {"libjemalloc.so.2", "libjemalloc.so", NULL}, false, false, "", false},
-    {"tcmalloc", {"libtcmalloc_minimal.so.4", "libtcmalloc.so.4", NULL}, false, false, "", false},
+#define BENCH_ALLOC_BUILTIN 6  // hakmem .. tcmalloc
+#define BENCH_ALLOC_MAX 16     // with the NAME=PATH ones
+
+static bench_alloc_t bench_allocs[BENCH_ALLOC_MAX] = {
+    {"hakmem", {NULL}, true, false, false, NULL, "", false},
+    {"hakmem.so", {NULL}, false, true, false, NULL, "", false},
+    {"glibc", {NULL}, false, false, false, NULL, "", false},
+    {"mimalloc", {"libmimalloc.so.2", "libmimalloc.so", NULL}, false, false, false, NULL, "", false},
+    {"jemalloc", {"libjemalloc.so.2", "libjemalloc.so", NULL}, false, false, false, NULL, "", false},
+    {"tcmalloc", {"libtcmalloc_minimal.so.4", "libtcmalloc.so.4", NULL}, false, false, false, NULL, "", false},
 };
-#define BENCH_ALLOC_COUNT (sizeof(bench_allocs) / sizeof(bench_allocs[0]))
+static size_t bench_nallocs = BENCH_ALLOC_BUILTIN;  // entries in use
 
 static const char* const bench_lib_dirs[] = {"/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64",
                                              "/usr/lib", "/usr/local/lib", NULL};
 
 static void bench_find_allocators(void) {
-  for (size_t a = 0; a < BENCH_ALLOC_COUNT; a++) {
+  for (size_t a = 0; a < BENCH_ALLOC_BUILTIN; a++) {
     bench_alloc_t* al = &bench_allocs[a];
     if (al->hak_build || (al->lib_names[0] == NULL && !al->hakmem_so)) {
       al->available = true;
@@ -118,10 +160,75 @@ static void bench_find_allocators(void) {
   }
 }
 
+// Reports why a NAME=PATH allocator cannot be used; returns 2 (the exit status).
+static int bench_alloc_error(const char* name, const char* path, const char* fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int bench_alloc_error(const char* name, const char* path, const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "hakmem bench: allocator %s (%s): ", name, path);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  return 2;
+}
+
+// Appends NAME=PATH; false (message printed) on a bad or duplicate name.
+static bool bench_add_by_path(const char* name, const char* path) {
+  size_t len = strlen(name);
+  if (len == 0 || len >= sizeof(bench_allocs[0].name) || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-") != len) {
+    bench_alloc_error(name, path, "NAME must be 1..%zu letters, digits or ._+-", sizeof(bench_allocs[0].name) - 1);
+    return false;
+  }
+  if (path[0] == 0) {
+    bench_alloc_error(name, path, "no library path after '='");
+    return false;
+  }
+  for (size_t a = 0; a < bench_nallocs; a++) {
+    if (strcmp(bench_allocs[a].name, name) == 0) {
+      bench_alloc_error(name, path, "the name is taken by %s allocator", a < BENCH_ALLOC_BUILTIN ? "a built-in" : "another");
+      return false;
+    }
+  }
+  if (bench_nallocs == BENCH_ALLOC_MAX) {
+    bench_alloc_error(name, path, "at most %d NAME=PATH allocators", BENCH_ALLOC_MAX - BENCH_ALLOC_BUILTIN);
+    return false;
+  }
+  bench_alloc_t* al = &bench_allocs[bench_nallocs++];
+  memset(al, 0, sizeof(*al));
+  snprintf(al->name, sizeof(al->name), "%s", name);
+  al->by_path = true;
+  al->given = path;
+  return true;
+}
+
+// Resolves a NAME=PATH library to an absolute path: a PATH with a '/' must
+// be a regular file; a bare file name is looked up in the library dirs (as
+// the loader would). 0, or 2 with the reason printed.
+static int bench_resolve_by_path(bench_alloc_t* al) {
+  char found[PATH_MAX] = "";
+  if (strchr(al->given, '/') == NULL) {
+    for (size_t d = 0; bench_lib_dirs[d] != NULL && found[0] == 0; d++) {
+      snprintf(found, sizeof(found), "%s/%s", bench_lib_dirs[d], al->given);
+      if (access(found, F_OK) != 0) found[0] = 0;
+    }
+    if (found[0] == 0) return bench_alloc_error(al->name, al->given, "no such library in the system library directories (give a path)");
+  } else {
+    snprintf(found, sizeof(found), "%s", al->given);
+  }
+  struct stat st;
+  if (stat(found, &st) != 0) return bench_alloc_error(al->name, al->given, "%s", errno == ENOENT ? "no such file" : strerror(errno));
+  if (!S_ISREG(st.st_mode)) return bench_alloc_error(al->name, al->given, "not a regular file");
+  if (access(found, R_OK) != 0) return bench_alloc_error(al->name, al->given, "not readable: %s", strerror(errno));
+  if (realpath(found, al->path) == NULL) return bench_alloc_error(al->name, al->given, "%s", strerror(errno));
+  al->available = true;
+  return 0;
+}
+
 // ----- Options -----
 typedef struct bench_opts_s {
   bool scenario_on[BENCH_SCENARIO_COUNT];
-  bool alloc_on[BENCH_ALLOC_COUNT];
+  bool alloc_on[BENCH_ALLOC_MAX];
   unsigned threads[16];
   size_t nthreads;
   unsigned runs;
@@ -133,24 +240,82 @@ typedef struct bench_opts_s {
   char cli_path[1024];
 } bench_opts_t;
 
-static int bench_usage(void) {
-  fprintf(stderr,
+static void bench_print_usage(FILE* out) {
+  fprintf(out,
           "usage: hakmem bench [--scenario LIST] [--threads LIST] [--allocator LIST] [--runs N]\n"
-          "                    [--json FILE] [--svg FILE] [--smoke] [--list]\n"
-          "  LIST is comma-separated; defaults: every scenario, threads 1,2,4, every installed allocator, 3 runs.\n");
+          "                    [--json FILE] [--svg FILE] [--smoke] [--list] [--help]\n"
+          "Runs scenario programs under several allocators, interleaved, and prints medians.\n"
+          "  --scenario LIST   scenarios to run (default: all; --list names them)\n"
+          "  --threads LIST    thread counts, 1..64 (default: 1,2,4)\n"
+          "  --allocator LIST  allocators (default: every installed built-in one); each entry is\n"
+          "                    one of hakmem (the hakmem build, hak_alloc_at), hakmem.so, glibc,\n"
+          "                    mimalloc, jemalloc, tcmalloc (the malloc build, preloaded), or\n"
+          "                    NAME=PATH: preload any other allocator library under the name NAME,\n"
+          "                    e.g. snmalloc=/opt/snmalloc/libsnmallocshim.so or\n"
+          "                    tbb=libtbbmalloc_proxy.so.2 (a file name without '/' is looked up\n"
+          "                    in the system library directories). Each NAME=PATH library gets a\n"
+          "                    preflight run first; one the loader cannot preload, or that does\n"
+          "                    not define malloc, stops the benchmark (exit status 2).\n"
+          "                    hakmem is always measured: ratios are relative to it.\n"
+          "  --runs N          interleaved runs per cell, 1..99 (default: 3)\n"
+          "  --json FILE       write every run and the medians as JSON\n"
+          "  --svg FILE        write bar charts of speed and peak RSS relative to hakmem\n"
+          "  --smoke           tiny sizes: checks that each scenario runs and proves its allocator\n"
+          "  --list            list the scenarios with what each stresses\n"
+          "  --help            this text\n"
+          "LIST is comma-separated. Each cell shows the median of the scenario's figure with its\n"
+          "min and max, speed and peak RSS relative to hakmem, and the median wall and CPU\n"
+          "(user + system) seconds of the runs. Every run must prove the allocator that served\n"
+          "it, or the benchmark fails (exit status 1).\n");
+}
+
+static int bench_usage(void) {
+  bench_print_usage(stderr);
   return 2;
 }
 
-// Marks the names of a comma-separated list on; false on an unknown name.
-static bool bench_parse_names(const char* list, const char* const* names, size_t count, bool* on, const char* what) {
-  memset(on, 0, count * sizeof(bool));
+static void bench_list(void) {
+  size_t w = 0;
+  for (size_t s = 0; s < BENCH_SCENARIO_COUNT; s++) w = strlen(bench_scenarios[s].name) > w ? strlen(bench_scenarios[s].name) : w;
+  for (size_t s = 0; s < BENCH_SCENARIO_COUNT; s++) printf("%-*s  %s\n", (int)w, bench_scenarios[s].name, bench_scenarios[s].what);
+}
+
+// Marks the scenarios of a comma-separated list on; false on an unknown name.
+static bool bench_parse_scenarios(const char* list, bool* on) {
+  memset(on, 0, BENCH_SCENARIO_COUNT * sizeof(bool));
   char buf[512];
   snprintf(buf, sizeof(buf), "%s", list);
   for (char* tok = strtok(buf, ","); tok != NULL; tok = strtok(NULL, ",")) {
     size_t i = 0;
-    while (i < count && strcmp(names[i], tok) != 0) i++;
-    if (i == count) {
-      fprintf(stderr, "hakmem bench: unknown %s '%s'\n", what, tok);
+    while (i < BENCH_SCENARIO_COUNT && strcmp(bench_scenarios[i].name, tok) != 0) i++;
+    if (i == BENCH_SCENARIO_COUNT) {
+      fprintf(stderr, "hakmem bench: unknown scenario '%s' (hakmem bench --list names them)\n", tok);
+      return false;
+    }
+    on[i] = true;
+  }
+  return true;
+}
+
+// Marks the allocators of a comma-separated list on, appending the NAME=PATH
+// entries; false (message printed) on an unknown or bad entry. `list` is
+// argv storage: the PATHs point into it.
+static bool bench_parse_allocators(char* list, bool* on) {
+  memset(on, 0, BENCH_ALLOC_MAX * sizeof(bool));
+  char* save = NULL;
+  for (char* tok = strtok_r(list, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+    char* eq = strchr(tok, '=');
+    if (eq != NULL) {
+      *eq = 0;
+      if (!bench_add_by_path(tok, eq + 1)) return false;
+      on[bench_nallocs - 1] = true;
+      continue;
+    }
+    size_t i = 0;
+    while (i < BENCH_ALLOC_BUILTIN && strcmp(bench_allocs[i].name, tok) != 0) i++;
+    if (i == BENCH_ALLOC_BUILTIN) {
+      fprintf(stderr, "hakmem bench: unknown allocator '%s' (built-in: hakmem, hakmem.so, glibc, mimalloc, jemalloc, "
+              "tcmalloc; NAME=PATH preloads any other library)\n", tok);
       return false;
     }
     on[i] = true;
@@ -175,27 +340,28 @@ static bool bench_parse_threads(const char* list, bench_opts_t* o) {
 }
 
 static int bench_parse_opts(int argc, char** argv, bench_opts_t* o) {
-  const char* snames[BENCH_SCENARIO_COUNT];
-  const char* anames[BENCH_ALLOC_COUNT];
-  for (size_t i = 0; i < BENCH_SCENARIO_COUNT; i++) snames[i] = bench_scenarios[i].name, o->scenario_on[i] = true;
-  for (size_t i = 0; i < BENCH_ALLOC_COUNT; i++) anames[i] = bench_allocs[i].name, o->alloc_on[i] = true;
+  for (size_t i = 0; i < BENCH_SCENARIO_COUNT; i++) o->scenario_on[i] = true;
+  for (size_t i = 0; i < BENCH_ALLOC_BUILTIN; i++) o->alloc_on[i] = true;
   o->threads[0] = 1, o->threads[1] = 2, o->threads[2] = 4, o->nthreads = 3;
   o->runs = 3;
   for (int i = 1; i < argc; i++) {
     const char* a = argv[i];
-    const char* v = i + 1 < argc ? argv[i + 1] : NULL;
+    char* v = i + 1 < argc ? argv[i + 1] : NULL;
     if (strcmp(a, "--smoke") == 0) {
       o->smoke = true;
     } else if (strcmp(a, "--list") == 0) {
-      for (size_t s = 0; s < BENCH_SCENARIO_COUNT; s++) printf("%-10s %s\n", bench_scenarios[s].name, bench_scenarios[s].what);
+      bench_list();
+      return 0;
+    } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      bench_print_usage(stdout);
       return 0;
     } else if (v == NULL) {
       return bench_usage();
     } else if (strcmp(a, "--scenario") == 0) {
-      if (!bench_parse_names(v, snames, BENCH_SCENARIO_COUNT, o->scenario_on, "scenario")) return 2;
+      if (!bench_parse_scenarios(v, o->scenario_on)) return 2;
       i++;
     } else if (strcmp(a, "--allocator") == 0) {
-      if (!bench_parse_names(v, anames, BENCH_ALLOC_COUNT, o->alloc_on, "allocator")) return 2;
+      if (!bench_parse_allocators(v, o->alloc_on)) return 2;
       i++;
     } else if (strcmp(a, "--threads") == 0) {
       if (!bench_parse_threads(v, o)) return 2;
@@ -215,11 +381,93 @@ static int bench_parse_opts(int argc, char** argv, bench_opts_t* o) {
   return -1;  // go on
 }
 
+// ----- Child processes -----
+// What a finished child left: its status, times, memory and output.
+typedef struct bench_child_s {
+  int status;       // from wait4
+  double wall;      // seconds from fork to exit
+  double cpu;       // user + system seconds (wait4's rusage)
+  double rss_kb;    // peak RSS (ru_maxrss)
+  char out[16384];  // stdout (its last 16 KiB when longer: the summary and proof lines come last)
+  char err[2048];   // the start of stderr
+} bench_child_t;
+
+static double bench_clock(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+// Runs argv under allocator al (its LD_PRELOAD and, for NAME=PATH, the
+// HAKMEM_BENCH_PRELOAD variables; `env` "K=V" or NULL in addition) and waits
+// for it. False, with the reason in c->err, when it could not be started.
+static bool bench_spawn(char** argv, const bench_alloc_t* al, const char* env, bench_child_t* c) {
+  memset(c, 0, sizeof(*c));
+  int out_pipe[2];
+  char err_path[] = "/tmp/hakmem-bench-XXXXXX";
+  int err_fd = mkstemp(err_path);
+  if (err_fd < 0 || pipe(out_pipe) != 0) {
+    snprintf(c->err, sizeof(c->err), "cannot create a pipe: %s", strerror(errno));
+    if (err_fd >= 0) close(err_fd), unlink(err_path);
+    return false;
+  }
+  unlink(err_path);
+  double t0 = bench_clock();
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out_pipe[1], 1);
+    dup2(err_fd, 2);
+    close(out_pipe[0]);
+    if (al->path[0] != 0 && !al->hak_build) setenv("LD_PRELOAD", al->path, 1);
+    else unsetenv("LD_PRELOAD");
+    if (al->by_path) {
+      setenv("HAKMEM_BENCH_PRELOAD", al->path, 1);
+      setenv("HAKMEM_BENCH_PRELOAD_NAME", al->name, 1);
+    } else {
+      unsetenv("HAKMEM_BENCH_PRELOAD");
+      unsetenv("HAKMEM_BENCH_PRELOAD_NAME");
+    }
+    if (env != NULL) putenv((char*)env);
+    execv(argv[0], argv);
+    fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+  }
+  close(out_pipe[1]);
+  if (pid < 0) {
+    snprintf(c->err, sizeof(c->err), "cannot fork: %s", strerror(errno));
+    close(out_pipe[0]), close(err_fd);
+    return false;
+  }
+  size_t len = 0, cap = sizeof(c->out) - 1;
+  ssize_t n;
+  while ((n = read(out_pipe[0], c->out + len, cap - len)) > 0) {
+    len += (size_t)n;
+    if (len == cap) {  // keep the newer half
+      memmove(c->out, c->out + cap / 2, cap - cap / 2);
+      len = cap - cap / 2;
+    }
+  }
+  c->out[len] = 0;
+  close(out_pipe[0]);
+  struct rusage ru;
+  wait4(pid, &c->status, 0, &ru);
+  c->wall = bench_clock() - t0;
+  c->cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 + (double)ru.ru_stime.tv_sec +
+           (double)ru.ru_stime.tv_usec * 1e-6;
+  c->rss_kb = (double)ru.ru_maxrss;
+  ssize_t e = pread(err_fd, c->err, sizeof(c->err) - 1, 0);
+  c->err[e > 0 ? e : 0] = 0;
+  close(err_fd);
+  return true;
+}
+
 // ----- One run -----
 typedef struct bench_run_s {
   bool ok;
   double value;     // throughput (ops/s) or seconds
   double rss_kb;    // peak RSS of the child
+  double wall;      // wall seconds of the child
+  double cpu;       // user + system seconds of the child
   char proof[160];  // the allocator line
 } bench_run_t;
 
@@ -275,8 +523,8 @@ static bool bench_find_number(const char* text, const char* key, double* out) {
   return found;
 }
 
-// Checks the run's `allocator:` line against the allocator it was meant for.
-static bool bench_check_proof(const bench_alloc_t* al, const char* out, char* proof, size_t cap) {
+// Copies the run's last `allocator:` line into proof; false if there is none.
+static bool bench_proof_line(const char* out, char* proof, size_t cap) {
   const char* line = NULL;
   for (const char* p = strstr(out, "allocator: "); p != NULL; p = strstr(p + 1, "allocator: ")) line = p;
   if (line == NULL) {
@@ -285,80 +533,102 @@ static bool bench_check_proof(const bench_alloc_t* al, const char* out, char* pr
   }
   size_t n = strcspn(line, "\n");
   snprintf(proof, cap, "%.*s", (int)(n < cap - 1 ? n : cap - 1), line);
+  return true;
+}
+
+// Checks the run's `allocator:` line against the allocator it was meant for.
+static bool bench_check_proof(const bench_alloc_t* al, const char* out, char* proof, size_t cap) {
+  if (!bench_proof_line(out, proof, cap)) return false;
+  char want[64];
+  snprintf(want, sizeof(want), "allocator: %s ", al->name);
+  if (al->by_path) return strncmp(proof, want, strlen(want)) == 0 && strstr(proof, "preload_status=") == NULL;
   double allocs = 0;
   bench_find_number(proof, "hak_allocs", &allocs);
   if (al->hak_build || al->hakmem_so) return strstr(proof, "allocator: hakmem") != NULL && allocs > 0;
-  char want[64];
-  snprintf(want, sizeof(want), "allocator: %s", al->name);
   return strncmp(proof, want, strlen(want)) == 0 && allocs == 0;
 }
 
 static bench_run_t bench_run_once(const bench_scenario_t* s, const bench_alloc_t* al, const bench_opts_t* o, unsigned threads) {
   bench_run_t r = {0};
+  static bench_child_t c;
   char tmpl[1024], buf[2048];
   char* argv[64];
   bench_command(s, al, o, tmpl, sizeof(tmpl));
   bench_expand(tmpl, o, threads, buf, sizeof(buf), argv, 64);
-  int out_pipe[2];
-  char err_path[] = "/tmp/hakmem-bench-XXXXXX";
-  int err_fd = mkstemp(err_path);
-  if (err_fd < 0 || pipe(out_pipe) != 0) {
-    snprintf(r.proof, sizeof(r.proof), "cannot create a pipe: %s", strerror(errno));
-    return r;
+  bool started = bench_spawn(argv, al, al->hak_build ? NULL : s->malloc_env, &c);
+  r.rss_kb = c.rss_kb, r.wall = c.wall, r.cpu = c.cpu;
+  bool proved = started && bench_check_proof(al, c.out, r.proof, sizeof(r.proof));
+  bool have = false;
+  if (started) {
+    have = s->metric == BENCH_THROUGHPUT ? bench_find_number(c.out, "throughput", &r.value)
+                                         : (bench_find_number(c.out, "seconds", &r.value) || ((r.value = c.wall), true));
   }
-  unlink(err_path);
-  double t0 = 0;
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  t0 = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(out_pipe[1], 1);
-    dup2(err_fd, 2);
-    close(out_pipe[0]);
-    if (al->path[0] != 0 && !al->hak_build) setenv("LD_PRELOAD", al->path, 1);
-    else unsetenv("LD_PRELOAD");
-    if (!al->hak_build && s->malloc_env != NULL) putenv((char*)s->malloc_env);
-    execv(argv[0], argv);
-    fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
-    _exit(127);
-  }
-  close(out_pipe[1]);
-  char out[16384];
-  size_t len = 0;
-  ssize_t n;
-  while ((n = read(out_pipe[0], out + len, sizeof(out) - 1 - len)) > 0) len += (size_t)n;
-  out[len] = 0;
-  close(out_pipe[0]);
-  int status = 0;
-  struct rusage ru;
-  wait4(pid, &status, 0, &ru);
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  double wall = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9 - t0;
-  r.rss_kb = (double)ru.ru_maxrss;
-  bool proved = bench_check_proof(al, out, r.proof, sizeof(r.proof));
-  bool have = s->metric == BENCH_THROUGHPUT ? bench_find_number(out, "throughput", &r.value)
-                                            : (bench_find_number(out, "seconds", &r.value) || ((r.value = wall), true));
-  r.ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && proved && have;
+  r.ok = started && WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0 && proved && have;
   if (!r.ok) {
-    char err[2048];
-    ssize_t e = pread(err_fd, err, sizeof(err) - 1, 0);
-    err[e > 0 ? e : 0] = 0;
     fprintf(stderr, "hakmem bench: %s/%s/%ut failed (status %d, %s)\n  command: %s\n  stdout: %.400s\n  stderr: %.400s\n",
-            s->name, al->name, threads, status, proved ? "allocator proved" : "allocator NOT proved", tmpl, out, err);
+            s->name, al->name, threads, c.status, proved ? "allocator proved" : "allocator NOT proved", tmpl, c.out, c.err);
   }
-  close(err_fd);
   return r;
+}
+
+// ----- Preflight of NAME=PATH allocators -----
+// The preflight program: the micro malloc build, a few thousand pairs.
+#define BENCH_PREFLIGHT_CMD "{BIN}/micro pairs-64 2000 1"
+
+// Resolves a NAME=PATH library and runs the preflight program under it.
+// 0 when it served the run; 2 with `hakmem bench: allocator NAME (PATH):
+// REASON` on stderr otherwise.
+static int bench_preflight(bench_alloc_t* al, const bench_opts_t* o) {
+  int rc = bench_resolve_by_path(al);
+  if (rc != 0) return rc;
+  char buf[2048];
+  char* argv[8];
+  bench_expand(BENCH_PREFLIGHT_CMD, o, 1, buf, sizeof(buf), argv, 8);
+  if (access(argv[0], X_OK) != 0)
+    return bench_alloc_error(al->name, al->given, "cannot run the preflight program %s: %s", argv[0], strerror(errno));
+  static bench_child_t c;
+  if (!bench_spawn(argv, al, NULL, &c)) return bench_alloc_error(al->name, al->given, "preflight: %s", c.err);
+  // The loader's only sign: "ERROR: ld.so: object 'P' from LD_PRELOAD cannot be preloaded (WHY): ignored."
+  const char* ld = strstr(c.err, "cannot be preloaded");
+  if (ld != NULL) {
+    const char* why = strchr(ld, '(');
+    const char* end = why != NULL ? strchr(why, ')') : NULL;
+    if (why != NULL && end != NULL)
+      return bench_alloc_error(al->name, al->given, "the dynamic loader cannot preload it: %.*s; it would run on glibc",
+                               (int)(end - why - 1), why + 1);
+    return bench_alloc_error(al->name, al->given, "the dynamic loader cannot preload it; it would run on glibc");
+  }
+  if (!WIFEXITED(c.status) || WEXITSTATUS(c.status) != 0) {
+    c.err[strcspn(c.err, "\n")] = 0;
+    if (WIFSIGNALED(c.status))
+      return bench_alloc_error(al->name, al->given, "the preflight run (micro) died of signal %d (%s)%s%s", WTERMSIG(c.status),
+                               strsignal(WTERMSIG(c.status)), c.err[0] ? ": " : "", c.err);
+    return bench_alloc_error(al->name, al->given, "the preflight run (micro) exited with status %d%s%s", WEXITSTATUS(c.status),
+                             c.err[0] ? ": " : "", c.err);
+  }
+  char proof[160];
+  if (bench_check_proof(al, c.out, proof, sizeof(proof))) return 0;
+  const char* from = strstr(proof, "malloc_from=");
+  if (strstr(proof, "preload_status=no-malloc") != NULL)
+    return bench_alloc_error(al->name, al->given, "it does not define malloc (the process's malloc came from %s)",
+                             from != NULL ? from + strlen("malloc_from=") : "elsewhere");
+  if (strstr(proof, "preload_status=not-mapped") != NULL)
+    return bench_alloc_error(al->name, al->given, "it was not loaded into the process (the run used %s)",
+                             from != NULL ? from + strlen("malloc_from=") : "another malloc");
+  return bench_alloc_error(al->name, al->given, "the preflight run did not prove it served malloc: %s", proof);
 }
 
 // ----- Results -----
 typedef struct bench_cell_s {
-  double values[99];
-  double rss[99];
-  unsigned n;
-  double median, rss_median;
-  bool failed;
-  char proof[160];
+  double values[99];   // the figure of each successful run
+  double rss[99];      // peak RSS (KiB) of each successful run
+  double wall[99];     // wall seconds of each successful run
+  double cpu[99];      // user + system seconds of each successful run
+  unsigned n;          // successful runs
+  double median, min, max;             // of values
+  double rss_median, wall_median, cpu_median;
+  bool failed;         // some run failed or did not prove its allocator
+  char proof[160];     // the last run's allocator line
 } bench_cell_t;
 
 static int bench_cmp(const void* a, const void* b) {
@@ -371,6 +641,18 @@ static double bench_median(const double* v, unsigned n) {
   memcpy(tmp, v, n * sizeof(double));
   qsort(tmp, n, sizeof(double), bench_cmp);
   return n == 0 ? 0 : n % 2 ? tmp[n / 2] : (tmp[n / 2 - 1] + tmp[n / 2]) / 2;
+}
+
+static void bench_cell_finish(bench_cell_t* c) {
+  c->median = bench_median(c->values, c->n);
+  c->rss_median = bench_median(c->rss, c->n);
+  c->wall_median = bench_median(c->wall, c->n);
+  c->cpu_median = bench_median(c->cpu, c->n);
+  c->min = c->max = c->n > 0 ? c->values[0] : 0;
+  for (unsigned i = 1; i < c->n; i++) {
+    c->min = fmin(c->min, c->values[i]);
+    c->max = fmax(c->max, c->values[i]);
+  }
 }
 
 // Speed relative to hakmem: > 1 means faster than hakmem.
@@ -387,28 +669,60 @@ static void bench_fmt_value(const bench_scenario_t* s, double v, char* out, size
 }
 
 typedef struct bench_table_s {
-  bench_cell_t cells[BENCH_SCENARIO_COUNT][16][BENCH_ALLOC_COUNT];
+  bench_cell_t cells[BENCH_SCENARIO_COUNT][16][BENCH_ALLOC_MAX];
 } bench_table_t;
 
+// Whether allocator a is measured in this run.
+static bool bench_alloc_used(const bench_opts_t* o, size_t a) { return o->alloc_on[a] && bench_allocs[a].available; }
+
 static void bench_print_table(const bench_opts_t* o, bench_table_t* t) {
-  printf("%-8s %3s  %-10s %14s %9s %11s %9s\n", "scenario", "thr", "allocator", "median", "speed", "peak RSS", "RSS");
-  printf("%-8s %3s  %-10s %14s %9s %11s %9s\n", "", "", "", "", "vs hak", "MiB", "vs hak");
+  printf("%-12s %3s  %-10s %10s %10s %10s %7s %7s %7s %9s %7s\n", "scenario", "thr", "allocator", "median", "min", "max",
+         "speed", "wall", "cpu", "peak RSS", "RSS");
+  printf("%-12s %3s  %-10s %10s %10s %10s %7s %7s %7s %9s %7s\n", "", "", "", "", "", "", "vs hak", "s", "s", "MiB",
+         "vs hak");
   for (size_t s = 0; s < BENCH_SCENARIO_COUNT; s++) {
     if (!o->scenario_on[s]) continue;
+    const bench_scenario_t* sc = &bench_scenarios[s];
     for (size_t ti = 0; ti < o->nthreads; ti++) {
       bench_cell_t* hak = &t->cells[s][ti][0];
-      for (size_t a = 0; a < BENCH_ALLOC_COUNT; a++) {
+      for (size_t a = 0; a < bench_nallocs; a++) {
         bench_cell_t* c = &t->cells[s][ti][a];
-        if (!o->alloc_on[a] || !bench_allocs[a].available) continue;
-        char v[32];
-        bench_fmt_value(&bench_scenarios[s], c->median, v, sizeof(v));
+        if (!bench_alloc_used(o, a)) continue;
+        char v[32], lo[32], hi[32];
+        bench_fmt_value(sc, c->median, v, sizeof(v));
+        bench_fmt_value(sc, c->min, lo, sizeof(lo));
+        bench_fmt_value(sc, c->max, hi, sizeof(hi));
         if (c->failed) snprintf(v, sizeof(v), "FAILED");
+        if (c->n == 0) snprintf(lo, sizeof(lo), "-"), snprintf(hi, sizeof(hi), "-");
         double rss_ratio = hak->rss_median > 0 ? c->rss_median / hak->rss_median : 0;
-        printf("%-8s %3u  %-10s %14s %8.2fx %11.1f %8.2fx\n", bench_scenarios[s].name, o->threads[ti], bench_allocs[a].name, v,
-               bench_speed(&bench_scenarios[s], c, hak), c->rss_median / 1024.0, rss_ratio);
+        printf("%-12s %3u  %-10s %10s %10s %10s %6.2fx %7.2f %7.2f %9.1f %6.2fx\n", sc->name, o->threads[ti],
+               bench_allocs[a].name, v, lo, hi, bench_speed(sc, c, hak), c->wall_median, c->cpu_median,
+               c->rss_median / 1024.0, rss_ratio);
       }
     }
   }
+}
+
+// Writes s as a JSON string (quoted, escaped).
+static void bench_json_string(FILE* f, const char* s) {
+  fputc('"', f);
+  for (; *s; s++) {
+    unsigned char ch = (unsigned char)*s;
+    if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
+    else if (ch < 0x20) fprintf(f, "\\u%04x", ch);
+    else fputc(ch, f);
+  }
+  fputc('"', f);
+}
+
+// Writes `"key":[v,...]` of n values with the given format.
+static void bench_json_array(FILE* f, const char* key, const double* v, unsigned n, const char* fmt) {
+  fprintf(f, ",\"%s\":[", key);
+  for (unsigned i = 0; i < n; i++) {
+    if (i) fputc(',', f);
+    fprintf(f, fmt, v[i]);
+  }
+  fputc(']', f);
 }
 
 static void bench_write_json(const bench_opts_t* o, bench_table_t* t, const char* when) {
@@ -425,18 +739,27 @@ static void bench_write_json(const bench_opts_t* o, bench_table_t* t, const char
   for (size_t s = 0; s < BENCH_SCENARIO_COUNT; s++) {
     if (!o->scenario_on[s]) continue;
     for (size_t ti = 0; ti < o->nthreads; ti++) {
-      for (size_t a = 0; a < BENCH_ALLOC_COUNT; a++) {
+      for (size_t a = 0; a < bench_nallocs; a++) {
         bench_cell_t* c = &t->cells[s][ti][a];
-        if (!o->alloc_on[a] || !bench_allocs[a].available) continue;
-        fprintf(f, "%s\n{\"scenario\":\"%s\",\"threads\":%u,\"allocator\":\"%s\",\"metric\":\"%s\",\"ok\":%s,\"values\":[",
-                first ? "" : ",", bench_scenarios[s].name, o->threads[ti], bench_allocs[a].name,
-                bench_scenarios[s].metric == BENCH_THROUGHPUT ? "ops_per_s" : "seconds", c->failed ? "false" : "true");
+        if (!bench_alloc_used(o, a)) continue;
+        fprintf(f, "%s\n{\"scenario\":\"%s\",\"threads\":%u,\"allocator\":\"%s\",", first ? "" : ",", bench_scenarios[s].name,
+                o->threads[ti], bench_allocs[a].name);
+        if (bench_allocs[a].path[0] != 0 && !bench_allocs[a].hak_build) {
+          fprintf(f, "\"library\":");
+          bench_json_string(f, bench_allocs[a].path);
+          fputc(',', f);
+        }
+        fprintf(f, "\"metric\":\"%s\",\"ok\":%s", bench_scenarios[s].metric == BENCH_THROUGHPUT ? "ops_per_s" : "seconds",
+                c->failed ? "false" : "true");
         first = false;
-        for (unsigned i = 0; i < c->n; i++) fprintf(f, "%s%.6g", i ? "," : "", c->values[i]);
-        fprintf(f, "],\"median\":%.6g,\"peak_rss_kb\":[", c->median);
-        for (unsigned i = 0; i < c->n; i++) fprintf(f, "%s%.0f", i ? "," : "", c->rss[i]);
-        fprintf(f, "],\"peak_rss_kb_median\":%.0f,\"speed_vs_hakmem\":%.4f,\"rss_vs_hakmem\":%.4f}", c->rss_median,
-                bench_speed(&bench_scenarios[s], c, &t->cells[s][ti][0]),
+        bench_json_array(f, "values", c->values, c->n, "%.6g");
+        fprintf(f, ",\"median\":%.6g,\"min\":%.6g,\"max\":%.6g", c->median, c->min, c->max);
+        bench_json_array(f, "peak_rss_kb", c->rss, c->n, "%.0f");
+        fprintf(f, ",\"peak_rss_kb_median\":%.0f", c->rss_median);
+        bench_json_array(f, "wall_s_runs", c->wall, c->n, "%.4f");
+        bench_json_array(f, "cpu_s_runs", c->cpu, c->n, "%.4f");
+        fprintf(f, ",\"wall_s\":%.4f,\"cpu_s\":%.4f,\"speed_vs_hakmem\":%.4f,\"rss_vs_hakmem\":%.4f}", c->wall_median,
+                c->cpu_median, bench_speed(&bench_scenarios[s], c, &t->cells[s][ti][0]),
                 t->cells[s][ti][0].rss_median > 0 ? c->rss_median / t->cells[s][ti][0].rss_median : 0);
       }
     }
@@ -446,19 +769,21 @@ static void bench_write_json(const bench_opts_t* o, bench_table_t* t, const char
 }
 
 // ----- SVG: two bar charts (speed and peak RSS relative to hakmem) -----
-static const char* const bench_colors[] = {"#d62728", "#ff9896", "#7f7f7f", "#1f77b4", "#2ca02c", "#9467bd"};
+static const char* const bench_colors[] = {"#d62728", "#ff9896", "#7f7f7f", "#1f77b4", "#2ca02c", "#9467bd",
+                                           "#8c564b", "#e377c2", "#bcbd22", "#17becf", "#ff7f0e", "#aec7e8"};
+#define BENCH_COLOR_COUNT (sizeof(bench_colors) / sizeof(bench_colors[0]))
 
 static void bench_svg_chart(FILE* f, const bench_opts_t* o, bench_table_t* t, bool rss, double y0, double width) {
   size_t groups = 0, bars = 0;
   for (size_t s = 0; s < BENCH_SCENARIO_COUNT; s++) groups += o->scenario_on[s] ? o->nthreads : 0;
-  for (size_t a = 0; a < BENCH_ALLOC_COUNT; a++) bars += o->alloc_on[a] && bench_allocs[a].available;
+  for (size_t a = 0; a < bench_nallocs; a++) bars += bench_alloc_used(o, a);
   double max = 1.0;
   for (size_t s = 0; s < BENCH_SCENARIO_COUNT; s++) {
     for (size_t ti = 0; o->scenario_on[s] && ti < o->nthreads; ti++) {
-      for (size_t a = 0; a < BENCH_ALLOC_COUNT; a++) {
+      for (size_t a = 0; a < bench_nallocs; a++) {
         bench_cell_t* c = &t->cells[s][ti][a], *h = &t->cells[s][ti][0];
         double v = rss ? (h->rss_median > 0 ? c->rss_median / h->rss_median : 0) : bench_speed(&bench_scenarios[s], c, h);
-        if (o->alloc_on[a] && bench_allocs[a].available && v > max) max = v;
+        if (bench_alloc_used(o, a) && v > max) max = v;
       }
     }
   }
@@ -477,14 +802,14 @@ static void bench_svg_chart(FILE* f, const bench_opts_t* o, bench_table_t* t, bo
     for (size_t ti = 0; o->scenario_on[s] && ti < o->nthreads; ti++, gi++) {
       double gx = left + (double)gi * gw + 5;
       size_t bi = 0;
-      for (size_t a = 0; a < BENCH_ALLOC_COUNT; a++) {
-        if (!o->alloc_on[a] || !bench_allocs[a].available) continue;
+      for (size_t a = 0; a < bench_nallocs; a++) {
+        if (!bench_alloc_used(o, a)) continue;
         bench_cell_t* c = &t->cells[s][ti][a], *h = &t->cells[s][ti][0];
         double v = rss ? (h->rss_median > 0 ? c->rss_median / h->rss_median : 0) : bench_speed(&bench_scenarios[s], c, h);
         double bh = v / max * plot_h;
         fprintf(f, "<rect x=\"%g\" y=\"%g\" width=\"%g\" height=\"%g\" fill=\"%s\"><title>%s %ut %s: %.2f</title></rect>\n",
-                gx + (double)bi * bw, base - bh, bw - 1, bh, bench_colors[a % 6], bench_scenarios[s].name, o->threads[ti],
-                bench_allocs[a].name, v);
+                gx + (double)bi * bw, base - bh, bw - 1, bh, bench_colors[a % BENCH_COLOR_COUNT], bench_scenarios[s].name,
+                o->threads[ti], bench_allocs[a].name, v);
         bi++;
       }
       fprintf(f, "<text x=\"%g\" y=\"%g\" font-size=\"11\" text-anchor=\"middle\">%s %ut</text>\n", gx + (gw - 10) / 2,
@@ -508,10 +833,10 @@ static void bench_write_svg(const bench_opts_t* o, bench_table_t* t, const char*
   bench_svg_chart(f, o, t, false, 30, width);
   bench_svg_chart(f, o, t, true, 320, width);
   double lx = 60;
-  for (size_t a = 0; a < BENCH_ALLOC_COUNT; a++) {
-    if (!o->alloc_on[a] || !bench_allocs[a].available) continue;
+  for (size_t a = 0; a < bench_nallocs; a++) {
+    if (!bench_alloc_used(o, a)) continue;
     fprintf(f, "<rect x=\"%g\" y=\"%g\" width=\"12\" height=\"12\" fill=\"%s\"/><text x=\"%g\" y=\"%g\" font-size=\"12\">%s</text>\n",
-            lx, height - 22, bench_colors[a % 6], lx + 16, height - 12, bench_allocs[a].name);
+            lx, height - 22, bench_colors[a % BENCH_COLOR_COUNT], lx + 16, height - 12, bench_allocs[a].name);
     lx += 110;
   }
   fprintf(f, "</svg>\n");
@@ -519,40 +844,39 @@ static void bench_write_svg(const bench_opts_t* o, bench_table_t* t, const char*
 }
 
 // ----- Driver -----
-int hak_cmd_bench(int argc, char** argv) {
-  static bench_opts_t o;
-  static bench_table_t t;
-  memset(&o, 0, sizeof(o));
-  memset(&t, 0, sizeof(t));
-  int rc = bench_parse_opts(argc, argv, &o);
-  if (rc >= 0) return rc;
+// Preflight of the NAME=PATH libraries, the interleaved runs, the report.
+static int bench_main(bench_opts_t* o, bench_table_t* t) {
   const char* bin = getenv("HAKMEM_BENCH_DIR");
-  snprintf(o.bin_dir, sizeof(o.bin_dir), "%s", bin != NULL ? bin : HAK_BENCH_BIN_DIR);
-  snprintf(o.src_dir, sizeof(o.src_dir), "%s", HAK_BENCH_SRC_DIR);
-  ssize_t n = readlink("/proc/self/exe", o.cli_path, sizeof(o.cli_path) - 1);
-  o.cli_path[n > 0 ? n : 0] = 0;
+  snprintf(o->bin_dir, sizeof(o->bin_dir), "%s", bin != NULL ? bin : HAK_BENCH_BIN_DIR);
+  snprintf(o->src_dir, sizeof(o->src_dir), "%s", HAK_BENCH_SRC_DIR);
+  ssize_t n = readlink("/proc/self/exe", o->cli_path, sizeof(o->cli_path) - 1);
+  o->cli_path[n > 0 ? n : 0] = 0;
   bench_find_allocators();
-  for (size_t a = 0; a < BENCH_ALLOC_COUNT; a++) {
-    if (o.alloc_on[a] && !bench_allocs[a].available) fprintf(stderr, "hakmem bench: %s is not installed; skipped\n", bench_allocs[a].name);
+  for (size_t a = 0; a < BENCH_ALLOC_BUILTIN; a++) {
+    if (o->alloc_on[a] && !bench_allocs[a].available) fprintf(stderr, "hakmem bench: %s is not installed; skipped\n", bench_allocs[a].name);
   }
-  if (!o.alloc_on[0]) {
+  for (size_t a = BENCH_ALLOC_BUILTIN; a < bench_nallocs; a++) {
+    int rc = o->alloc_on[a] ? bench_preflight(&bench_allocs[a], o) : 0;
+    if (rc != 0) return rc;
+  }
+  if (!o->alloc_on[0]) {
     fprintf(stderr, "hakmem bench: hakmem is always measured (ratios are relative to it)\n");
-    o.alloc_on[0] = true;
+    o->alloc_on[0] = true;
   }
   time_t now = time(NULL);
   char when[64];
   strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", gmtime(&now));
   bool all_ok = true;
   for (size_t s = 0; s < BENCH_SCENARIO_COUNT; s++) {
-    if (!o.scenario_on[s]) continue;
-    for (size_t ti = 0; ti < o.nthreads; ti++) {
-      for (unsigned r = 0; r < o.runs; r++) {
-        for (size_t a = 0; a < BENCH_ALLOC_COUNT; a++) {
-          if (!o.alloc_on[a] || !bench_allocs[a].available) continue;
-          fprintf(stderr, "[bench] %-8s threads=%u run %u/%u %-10s\r", bench_scenarios[s].name, o.threads[ti], r + 1, o.runs,
-                  bench_allocs[a].name);
-          bench_run_t run = bench_run_once(&bench_scenarios[s], &bench_allocs[a], &o, o.threads[ti]);
-          bench_cell_t* c = &t.cells[s][ti][a];
+    if (!o->scenario_on[s]) continue;
+    for (size_t ti = 0; ti < o->nthreads; ti++) {
+      for (unsigned r = 0; r < o->runs; r++) {
+        for (size_t a = 0; a < bench_nallocs; a++) {
+          if (!bench_alloc_used(o, a)) continue;
+          fprintf(stderr, "[bench] %-12s threads=%u run %u/%u %-10s\r", bench_scenarios[s].name, o->threads[ti], r + 1,
+                  o->runs, bench_allocs[a].name);
+          bench_run_t run = bench_run_once(&bench_scenarios[s], &bench_allocs[a], o, o->threads[ti]);
+          bench_cell_t* c = &t->cells[s][ti][a];
           if (!run.ok) {
             c->failed = true;
             all_ok = false;
@@ -560,22 +884,41 @@ int hak_cmd_bench(int argc, char** argv) {
           }
           c->values[c->n] = run.value;
           c->rss[c->n] = run.rss_kb;
+          c->wall[c->n] = run.wall;
+          c->cpu[c->n] = run.cpu;
           c->n++;
           snprintf(c->proof, sizeof(c->proof), "%s", run.proof);
         }
       }
-      for (size_t a = 0; a < BENCH_ALLOC_COUNT; a++) {
-        bench_cell_t* c = &t.cells[s][ti][a];
-        c->median = bench_median(c->values, c->n);
-        c->rss_median = bench_median(c->rss, c->n);
-      }
+      for (size_t a = 0; a < bench_nallocs; a++) bench_cell_finish(&t->cells[s][ti][a]);
     }
   }
-  fprintf(stderr, "%70s\r", "");
-  printf("hakmem bench: %s, medians of %u interleaved runs%s\n", when, o.runs, o.smoke ? " (smoke sizes)" : "");
-  bench_print_table(&o, &t);
-  if (o.json_path != NULL) bench_write_json(&o, &t, when);
-  if (o.svg_path != NULL) bench_write_svg(&o, &t, when);
+  fprintf(stderr, "%78s\r", "");
+  printf("hakmem bench: %s, medians of %u interleaved runs%s\n", when, o->runs, o->smoke ? " (smoke sizes)" : "");
+  bench_print_table(o, t);
+  if (o->json_path != NULL) bench_write_json(o, t, when);
+  if (o->svg_path != NULL) bench_write_svg(o, t, when);
   if (!all_ok) fprintf(stderr, "hakmem bench: some runs failed or did not prove their allocator (see above)\n");
   return all_ok ? 0 : 1;
+}
+
+// The driver's own memory must stay small: Linux counts the memory a child
+// had before exec (the forked driver's) in the peak RSS that wait4 reports,
+// so a driver with megabytes resident would raise every run's peak RSS. The
+// results table is calloc'ed: its pages stay untouched, and out of the RSS,
+// until a cell is used.
+int hak_cmd_bench(int argc, char** argv) {
+  static bench_opts_t o;
+  memset(&o, 0, sizeof(o));
+  bench_nallocs = BENCH_ALLOC_BUILTIN;
+  int rc = bench_parse_opts(argc, argv, &o);
+  if (rc >= 0) return rc;
+  bench_table_t* t = calloc(1, sizeof(bench_table_t));
+  if (t == NULL) {
+    fprintf(stderr, "hakmem bench: out of memory\n");
+    return 1;
+  }
+  rc = bench_main(&o, t);
+  free(t);
+  return rc;
 }

@@ -24,7 +24,8 @@ static const hak_cmd_t hak_cmds[] = {
     {"mir", hak_cmd_mir, "mir FILE.hk [--no-opt]"},
 #endif
 #ifdef HAK_HAVE_CMD_BENCH
-    {"bench", hak_cmd_bench, "bench [--scenario L] [--threads L] [--allocator L] [--runs N] [--json F] [--svg F]"},
+    {"bench", hak_cmd_bench,
+     "bench [--scenario L] [--threads L] [--allocator L|NAME=PATH,...] [--runs N] [--json F] [--svg F] [--smoke] [--list] [--help]"},
 #endif
     {NULL, NULL, NULL},
 };
