@@ -180,11 +180,23 @@ static uint64_t hak_slice_mask(size_t index, size_t count) {
 // A page of `slices` slices for `heap`: from one of its segments, or a new one.
 hak_page_t* _hak_segment_page_alloc(hak_heap_t* heap, size_t slices) {
   hak_assert_internal(slices >= 1 && slices < HAK_SLICES);
-  hak_segment_t* seg = heap->segments;
+  // Free slices that are still dirty (written, not purged) first: reusing
+  // them costs no page fault, keeps the resident set from growing, and keeps
+  // the thread's dirty memory under its bound. Then any free run, oldest
+  // segments first.
+  hak_segment_t* seg = NULL;
   int index = -1;
-  for (; seg != NULL; seg = seg->next) {
-    index = hak_find_run(seg->free_slices, slices);
-    if (index >= 0) break;
+  if (heap->tld->dirty_bytes > 0) {
+    for (seg = heap->segments; seg != NULL; seg = seg->next) {
+      index = hak_find_run(seg->free_slices & seg->dirty_slices, slices);
+      if (index >= 0) break;
+    }
+  }
+  if (seg == NULL) {
+    for (seg = heap->segments; seg != NULL; seg = seg->next) {
+      index = hak_find_run(seg->free_slices, slices);
+      if (index >= 0) break;
+    }
   }
   if (seg == NULL) {
     for (seg = heap->segments; seg != NULL; seg = seg->next) {
@@ -216,6 +228,24 @@ hak_page_t* _hak_segment_page_alloc(hak_heap_t* heap, size_t slices) {
   return page;
 }
 
+static void hak_segment_purge_slices(hak_segment_t* seg, uint64_t target);
+
+// Brings a thread's dirty memory under the bound, the memory least likely
+// to be reused first: every other segment of the thread (oldest first, all
+// heaps), then the rest of `seg`, and the slices `keep` (the page just
+// freed, the likeliest to be reused) only if that was not enough. A thread
+// that frees and reallocates blocks of hundreds of KiB so keeps the last
+// one's memory instead of faulting it in again every time.
+static void hak_tld_purge_to_bound(hak_tld_t* tld, hak_segment_t* seg, uint64_t keep, int64_t bound) {
+  for (size_t s = 0; s < HAK_SUBSYS_COUNT && tld->dirty_bytes > bound; s++) {
+    for (hak_segment_t* o = hak_heap_of(tld, (hak_subsys_t)s)->segments; o != NULL && tld->dirty_bytes > bound; o = o->next) {
+      if (o != seg && o->dirty_slices != 0) hak_segment_purge_slices(o, o->dirty_slices);
+    }
+  }
+  if (tld->dirty_bytes > bound) hak_segment_purge_slices(seg, seg->dirty_slices & ~keep);
+  if (tld->dirty_bytes > 2 * bound) hak_segment_purge_slices(seg, seg->dirty_slices);
+}
+
 // Frees a page's slices; an empty segment is released.
 void _hak_segment_page_free(hak_page_t* page) {
   hak_segment_t* seg = hak_segment_of(page);
@@ -243,14 +273,17 @@ void _hak_segment_page_free(hak_page_t* page) {
   long delay = _hak_option_fast(HAK_OPT_PURGE_DELAY_MS);
   long max_kb = _hak_option_fast(HAK_OPT_PURGE_DIRTY_MAX_KB);
   if (seg->dirty_slices != 0) {
-    if (delay == 0 || (delay > 0 && max_kb >= 0 && !tld->abandoned && tld->dirty_bytes > (int64_t)max_kb * 1024)) {
-      // Past the bound, the freed memory goes back now: the delay only
-      // saves page faults for memory that is about to be reused, and a
-      // thread holding more than the bound is not about to reuse it all.
-      // Not for the memory of an exited thread: under thread churn the next
-      // thread adopts it within the delay, warm (else the purger purges it).
+    if (delay == 0) {
       _hak_segment_purge(seg, 0, true);
-    } else if (delay > 0 && seg->purge_at == 0) {
+    } else if (delay > 0 && max_kb >= 0 && !tld->abandoned && tld->dirty_bytes > (int64_t)max_kb * 1024) {
+      // Past the bound, freed memory goes back now: the delay only saves
+      // page faults for memory that is about to be reused, and a thread
+      // holding more than the bound is not about to reuse it all. Not for
+      // the memory of an exited thread: under thread churn the next thread
+      // adopts it within the delay, warm (else the purger purges it).
+      hak_tld_purge_to_bound(tld, seg, touched, (int64_t)max_kb * 1024);
+    }
+    if (delay > 0 && seg->dirty_slices != 0 && seg->purge_at == 0) {  // what is left waits for its tick
       seg->purge_at = _hak_prim_clock_ms() + delay;
       if (tld->next_purge == 0 || seg->purge_at < tld->next_purge) tld->next_purge = seg->purge_at;
     }
@@ -267,11 +300,8 @@ void _hak_segment_page_free(hak_page_t* page) {
 // (a thread churning big blocks, threads started and ended in rounds) is
 // never purged and faulted in again. The header's own page in slice 0 is
 // never purged.
-void _hak_segment_purge(hak_segment_t* seg, int64_t now, bool force) {
-  if (seg->dirty_slices == 0) return;
-  long delay = _hak_option_fast(HAK_OPT_PURGE_DELAY_MS);
-  if (!force && (delay < 0 || now < seg->purge_at)) return;
-  uint64_t target = force ? seg->dirty_slices : seg->dirty_slices & seg->dirty_old;
+// madvises the slices of `target` (dirty ones of seg) and marks them zero.
+static void hak_segment_purge_slices(hak_segment_t* seg, uint64_t target) {
   size_t os_page = _hak_prim_page_size();
   for (uint64_t dirty = target; dirty != 0;) {
     size_t i = (size_t)__builtin_ctzll(dirty);
@@ -291,6 +321,14 @@ void _hak_segment_purge(hak_segment_t* seg, int64_t now, bool force) {
   }
   seg->zero_slices |= target;
   seg->dirty_slices &= ~target;
+  seg->dirty_old &= ~target;
+}
+
+void _hak_segment_purge(hak_segment_t* seg, int64_t now, bool force) {
+  if (seg->dirty_slices == 0) return;
+  long delay = _hak_option_fast(HAK_OPT_PURGE_DELAY_MS);
+  if (!force && (delay < 0 || now < seg->purge_at)) return;
+  hak_segment_purge_slices(seg, force ? seg->dirty_slices : seg->dirty_slices & seg->dirty_old);
   seg->dirty_old = seg->dirty_slices;
   seg->purge_at = seg->dirty_slices == 0 ? 0 : (now > 0 ? now : _hak_prim_clock_ms()) + (delay > 0 ? delay : 0);
 }
