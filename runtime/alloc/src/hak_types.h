@@ -242,7 +242,8 @@ struct hak_tld_s {
   bool checked;                 // this tld was set up in checked mode
   uint32_t generic_count;       // slow-path calls since the last periodic work (H4)
   int64_t next_purge;           // ms: earliest dirty-slice purge due
-  int64_t dirty_bytes;          // free slices of this tld's segments not purged yet (bounded by HAK_OPT_PURGE_DIRTY_MAX_KB)
+  int64_t dirty_bytes;          // free slices of this tld's segments not purged yet (bounded, see segment.c)
+  int64_t page_bytes;           // slices of this tld's pages in use
   uint64_t free_count;          // blocks freed by this thread, any owner (owner-only counter, merged on read)
   uint64_t remote_free;         // of which another thread's
   uint64_t invalid_free;        // frees of pointers that were not live blocks

@@ -219,6 +219,7 @@ hak_page_t* _hak_segment_page_alloc(hak_heap_t* heap, size_t slices) {
   size_t offset = (size_t)index * HAK_SLICE_SIZE;
   page->start = (uint8_t*)seg + (index == 0 ? seg->first_offset : offset);
   heap->tld->dirty_bytes -= (int64_t)__builtin_popcountll(seg->dirty_slices & mask) * (int64_t)HAK_SLICE_SIZE;
+  heap->tld->page_bytes += (int64_t)(slices * HAK_SLICE_SIZE);
   seg->free_slices &= ~mask;
   seg->zero_slices &= ~mask;
   seg->dirty_slices &= ~mask;
@@ -229,6 +230,15 @@ hak_page_t* _hak_segment_page_alloc(hak_heap_t* heap, size_t slices) {
 }
 
 static void hak_segment_purge_slices(hak_segment_t* seg, uint64_t target);
+
+// How much freed, unpurged memory a thread may hold before it purges at
+// once: HAKMEM_PURGE_DIRTY_MAX_KB, or a quarter of what its pages hold, if
+// that is more (a thread whose live memory swings by tens of MiB reuses what
+// it freed; purging it would only fault it in again).
+static int64_t hak_tld_dirty_bound(const hak_tld_t* tld, long max_kb) {
+  int64_t bound = (int64_t)max_kb * 1024, quarter = tld->page_bytes / 4;
+  return bound > quarter ? bound : quarter;
+}
 
 // Brings a thread's dirty memory under the bound, the memory least likely
 // to be reused first: every other segment of the thread (oldest first, all
@@ -267,6 +277,7 @@ void _hak_segment_page_free(hak_page_t* page) {
   seg->free_slices |= mask;
   hak_tld_t* tld = heap->tld;
   tld->dirty_bytes += (int64_t)__builtin_popcountll(touched & ~seg->dirty_slices) * (int64_t)HAK_SLICE_SIZE;
+  tld->page_bytes -= (int64_t)(count * HAK_SLICE_SIZE);
   seg->dirty_slices |= touched;
   seg->zero_slices |= mask & ~touched;
   _hak_stat_add(&_hak_gstats.pages_current, &_hak_gstats.pages_peak, -1);
@@ -275,13 +286,13 @@ void _hak_segment_page_free(hak_page_t* page) {
   if (seg->dirty_slices != 0) {
     if (delay == 0) {
       _hak_segment_purge(seg, 0, true);
-    } else if (delay > 0 && max_kb >= 0 && !tld->abandoned && tld->dirty_bytes > (int64_t)max_kb * 1024) {
+    } else if (delay > 0 && max_kb >= 0 && !tld->abandoned && tld->dirty_bytes > hak_tld_dirty_bound(tld, max_kb)) {
       // Past the bound, freed memory goes back now: the delay only saves
       // page faults for memory that is about to be reused, and a thread
       // holding more than the bound is not about to reuse it all. Not for
       // the memory of an exited thread: under thread churn the next thread
       // adopts it within the delay, warm (else the purger purges it).
-      hak_tld_purge_to_bound(tld, seg, touched, (int64_t)max_kb * 1024);
+      hak_tld_purge_to_bound(tld, seg, touched, hak_tld_dirty_bound(tld, max_kb));
     }
     if (delay > 0 && seg->dirty_slices != 0 && seg->purge_at == 0) {  // what is left waits for its tick
       seg->purge_at = _hak_prim_clock_ms() + delay;
