@@ -178,8 +178,9 @@ static inline bool hak_free_remote_fast(hak_tld_t* tld, void* p, uint8_t v) {
   if (page->has_aligned || page->has_checked || atomic_load_explicit(&page->samples, memory_order_relaxed) != 0) return false;
   if ((uint8_t*)p < page->start || (uint8_t*)p >= page->start + hak_page_bytes(page)) return false;
   if hak_unlikely(tld == &_hak_tld_empty) {  // a thread that frees before it allocates: its counters need a tld
-    tld = _hak_tld_acquire();
+    tld = _hak_tld_acquire_for(v);
     if (tld == NULL || tld->profiling) return false;
+    if (tld->fast_id == v) return false;  // it adopted the block's owner: a local free now
   }
   hak_track_free(p);
   hak_track_undefined(p, sizeof(hak_block_t));

@@ -94,6 +94,7 @@ HAK_INTERN void _hak_check_free(hak_page_t* page, uint8_t* block, const void* p,
 
 // ----- "heap.c" -----
 HAK_INTERN hak_tld_t* _hak_tld_acquire(void);
+HAK_INTERN hak_tld_t* _hak_tld_acquire_for(uint8_t owner);  // prefers the abandoned tld with that map id
 HAK_INTERN void _hak_tld_periodic(hak_tld_t* tld);
 HAK_INTERN size_t _hak_heap_release(hak_heap_t* heap);
 HAK_INTERN void _hak_tld_foreach(void (*fn)(hak_tld_t* tld, void* arg), void* arg);

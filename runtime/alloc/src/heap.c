@@ -56,11 +56,27 @@ static hak_tld_t* hak_tld_new(void) {
 }
 
 hak_tld_t* _hak_tld_acquire(void) {
+  return _hak_tld_acquire_for(HAK_SEGMAP_NONE);
+}
+
+// owner: the segment map id of a block the thread is about to free (its
+// first call is a free), or HAK_SEGMAP_NONE. If that block's tld is
+// abandoned, the thread adopts it: a thread that takes over an exited one's
+// blocks (larson's successor threads, a worker that replaces another) then
+// frees them as its own, on the fast path, instead of into pages another
+// thread adopted. Otherwise the most recently abandoned tld (warmest), or a
+// new one.
+hak_tld_t* _hak_tld_acquire_for(uint8_t owner) {
   _hak_init();
   pthread_mutex_lock(&tld_lock);
-  hak_tld_t* tld = tld_abandoned;
+  hak_tld_t** link = &tld_abandoned;
+  if (owner != HAK_SEGMAP_NONE) {
+    while (*link != NULL && (*link)->map_id != owner) link = &(*link)->next_abandoned;
+    if (*link == NULL) link = &tld_abandoned;
+  }
+  hak_tld_t* tld = *link;
   if (tld != NULL) {
-    tld_abandoned = tld->next_abandoned;
+    *link = tld->next_abandoned;
     tld->next_abandoned = NULL;
   }
   pthread_mutex_unlock(&tld_lock);
