@@ -255,7 +255,24 @@ static HAK_NOINLINE void hak_free_retire(hak_tld_t* tld, hak_page_t* page) {
 // else to the generic path.
 static HAK_NOINLINE void hak_free_slow(void* p, hak_site_t site, bool from_malloc) {
   size_t i = (uintptr_t)p >> HAK_SEGMENT_SHIFT;
-  if (i < HAK_SEGMAP_COUNT && hak_free_remote_fast(_hak_tld, p, __atomic_load_n(&_hak_segmap[i], __ATOMIC_RELAXED))) return;
+  if (i < HAK_SEGMAP_COUNT) {
+    hak_tld_t* tld = _hak_tld;
+    uint8_t v = __atomic_load_n(&_hak_segmap[i], __ATOMIC_RELAXED);
+    if (v == (from_malloc ? tld->fast_id : tld->fast_id_at)) {
+      // The caller's own block in a page parked as full (its only flag): the
+      // page goes back to its queue; nothing else to look up.
+      hak_page_t* page = hak_page_of(hak_segment_of(p), p);
+      if (hak_page_flags(page) == HAK_PAGE_IN_FULL && hak_page_used(page) != 0) {
+        hak_track_free(p);
+        hak_track_undefined(p, sizeof(hak_block_t));
+        _hak_page_free_local(page, (hak_block_t*)p);
+        tld->free_count++;
+        return;
+      }
+    } else if (hak_free_remote_fast(tld, p, v)) {
+      return;
+    }
+  }
   _hak_free_generic(p, site, from_malloc);
 }
 
@@ -275,7 +292,7 @@ static inline void hak_free_inline(void* p, hak_site_t site, bool from_malloc) {
   uint8_t id = from_malloc ? tld->fast_id : tld->fast_id_at;
   if hak_likely(i < HAK_SEGMAP_COUNT && __atomic_load_n(&_hak_segmap[i], __ATOMIC_RELAXED) == id) {
     hak_page_t* page = hak_page_of(hak_segment_of(p), p);
-    if hak_likely(page->used_flags <= HAK_PAGE_USED_MASK) {  // no flag set: a compare with memory
+    if hak_likely(hak_page_flags_byte(page) == 0) {  // no flag set: a compare of the flags byte with memory
       hak_block_t* b = (hak_block_t*)p;
       hak_track_free(b);
       hak_track_undefined(b, sizeof(*b));

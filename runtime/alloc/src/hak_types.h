@@ -114,6 +114,13 @@ typedef struct hak_segment_s hak_segment_t;
 #define hak_page_flags(pg) ((pg)->used_flags >> HAK_PAGE_FLAG_SHIFT)
 #define hak_page_flag_set(pg, f) ((pg)->used_flags |= (uint32_t)(f) << HAK_PAGE_FLAG_SHIFT)
 #define hak_page_flag_clear(pg, f) ((pg)->used_flags &= ~((uint32_t)(f) << HAK_PAGE_FLAG_SHIFT))
+// The flags' byte of used_flags alone (little-endian: its high byte), so the
+// free fast path tests it with a compare of memory and then decrements the
+// count in memory, without loading and storing the word through a register.
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "hak_page_flags_byte assumes a little-endian used_flags"
+#endif
+#define hak_page_flags_byte(pg) (((const uint8_t*)&(pg)->used_flags)[3])
 
 // A page descriptor is two cache lines: the first holds what the owner
 // writes on every allocation and free, the second what other threads read
