@@ -92,6 +92,11 @@ void _hak_init(void) {
     return;
   }
   hak_in_init = true;
+  // Segment headers take whole OS pages inside slice 0 (segment.c): pages of
+  // more than 16 KiB would leave it too little room.
+  if (_hak_prim_page_size() > 16384 || HAK_SLICE_SIZE % _hak_prim_page_size() != 0) {
+    _hak_fatal("unsupported OS page size %zu (4 KiB to 16 KiB)", _hak_prim_page_size());
+  }
   _hak_options_init();
   _hak_profile_init();
   _hak_list_key = ((uintptr_t)&hak_init_state * 0x9E3779B97F4A7C15u) ^ (uintptr_t)_hak_prim_clock_ms() ^ 0x5bd1e995u;

@@ -34,8 +34,13 @@ void _hak_segmap_set(uintptr_t addr, size_t size, uint8_t value) {
 }
 
 // ----- The cache of empty segments -----
+// The header takes whole OS pages, so the first page's blocks start on a page
+// boundary and a purge of slice 0 covers every byte of them (a purge is by
+// OS page: with a header ending mid-page, the bytes after it up to the page
+// boundary were never purged, yet counted as zero).
 static size_t hak_segment_header_size(void) {
-  return (sizeof(hak_segment_t) + 63) & ~(size_t)63;
+  size_t page = _hak_prim_page_size();
+  return (sizeof(hak_segment_t) + page - 1) & ~(page - 1);
 }
 
 static void hak_segment_unmap(hak_segment_t* seg) {
@@ -312,6 +317,9 @@ void _hak_segment_page_free(hak_page_t* page) {
 // never purged and faulted in again. The header's own page in slice 0 is
 // never purged.
 // madvises the slices of `target` (dirty ones of seg) and marks them zero.
+// A run the OS refused to purge stays dirty: its memory still holds what was
+// written there, so it must not be handed out as zero (calloc skips the
+// memset of zero slices); it is tried again at a later tick.
 static void hak_segment_purge_slices(hak_segment_t* seg, uint64_t target) {
   size_t os_page = _hak_prim_page_size();
   for (uint64_t dirty = target; dirty != 0;) {
@@ -322,8 +330,11 @@ static void hak_segment_purge_slices(hak_segment_t* seg, uint64_t target) {
     uint8_t* to = (uint8_t*)seg + (i + n) * HAK_SLICE_SIZE;
     if (i == 0) from = (uint8_t*)seg + ((seg->first_offset + os_page - 1) & ~(os_page - 1));
     if (to > from) {
-      _hak_prim_purge(from, (size_t)(to - from));
-      atomic_fetch_add(&_hak_gstats.purged_bytes, (int64_t)(to - from));
+      if (_hak_prim_purge(from, (size_t)(to - from)) == 0) {
+        atomic_fetch_add(&_hak_gstats.purged_bytes, (int64_t)(to - from));
+      } else {
+        target &= ~hak_slice_mask(i, n);
+      }
     }
     dirty &= ~hak_slice_mask(i, n);
   }
