@@ -49,8 +49,8 @@ static bench_cfg_t cfg = {1, 8, 40, 7, 1, true, false, false, false};
 typedef struct census_s {
   const hak_alc_t* base;
   hak_alc_t alc;
-  uint64_t allocs[HAK_SUBSYS_COUNT];
-  uint64_t bytes[HAK_SUBSYS_COUNT];
+  uint64_t allocs[HAK_SUBSYS_MAX];
+  uint64_t bytes[HAK_SUBSYS_MAX];
   uint64_t releases;
 } census_t;
 
@@ -166,8 +166,8 @@ static bool bench_census(void) {
   }
   double fns = (double)cfg.programs * (cfg.functions + 1);
   printf("mir: census allocs_per_function=%.0f bytes_per_function=%.0f mir_releases=%llu lang_allocs=%llu vm_allocs=%llu\n",
-         (double)c.allocs[HAK_SUBSYS_MIR] / fns, (double)c.bytes[HAK_SUBSYS_MIR] / fns, (unsigned long long)c.releases,
-         (unsigned long long)c.allocs[HAK_SUBSYS_LANG], (unsigned long long)c.allocs[HAK_SUBSYS_VM]);
+         (double)c.allocs[HAK_SUBSYS("mir")] / fns, (double)c.bytes[HAK_SUBSYS("mir")] / fns, (unsigned long long)c.releases,
+         (unsigned long long)c.allocs[HAK_SUBSYS("lang")], (unsigned long long)c.allocs[HAK_SUBSYS("vm")]);
   return true;
 }
 

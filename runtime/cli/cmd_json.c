@@ -25,7 +25,7 @@ static const char* hak_json_name(const char* path) { return strcmp(path, "-") ? 
 // Reads path (or stdin for "-") whole; false with errno on failure.
 static bool hak_json_read(const char* path, hak_json_input_t* in) {
   const hak_alc_t* alc = hak_alc_default();
-  hak_site_t site = HAK_SITE(HAK_SUBSYS_JSON, "json.cli.input");
+  hak_site_t site = HAK_SITE(HAK_SUBSYS("json"), "json.cli.input");
   FILE* f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
   if (!f) return false;
   in->data = NULL;
@@ -59,7 +59,7 @@ static bool hak_json_read(const char* path, hak_json_input_t* in) {
 
 static void hak_json_input_free(hak_json_input_t* in) {
   const hak_alc_t* alc = hak_alc_default();
-  if (in->data) alc->free(alc->ctx, in->data, in->cap, HAK_SITE(HAK_SUBSYS_JSON, "json.cli.input"));
+  if (in->data) alc->free(alc->ctx, in->data, in->cap, HAK_SITE(HAK_SUBSYS("json"), "json.cli.input"));
   in->data = NULL;
 }
 

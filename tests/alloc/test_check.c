@@ -52,9 +52,9 @@ static int case_freelist_overwrite(void) {
 
 static int case_overflow(void) {
   volatile size_t size = 20;  // hidden from the compiler, which would reject the overflow below
-  char* p = hak_alloc_at(size, HAK_SITE_ANON(HAK_SUBSYS_JSON));
+  char* p = hak_alloc_at(size, HAK_SITE_ANON(HAK_SUBSYS("json")));
   p[size] = 'x';  // one byte past the requested size, inside the block's slack
-  hak_free_at(p, HAK_SITE_ANON(HAK_SUBSYS_JSON));
+  hak_free_at(p, HAK_SITE_ANON(HAK_SUBSYS("json")));
   return 0;
 }
 

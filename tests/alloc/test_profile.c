@@ -31,7 +31,7 @@ static void test_exact_counters(void** state) {
   (void)state;
   hak_profile_enable(true);
   assert_true(hak_profile_enabled());
-  hak_site_t s = hak_site_register(HAK_SUBSYS_USER1, "profile.test.exact");
+  hak_site_t s = hak_site_register(HAK_SUBSYS("user1"), "profile.test.exact");
   size_t sizes[] = {8, 24, 100, 1000, 5000, 40000, 300000, 3u << 20};
   void* blocks[8][50];
   uint64_t bytes = 0, freed = 0, frees = 0;
@@ -86,7 +86,7 @@ static void* cross_free(void* arg) {
 static void test_cross_thread(void** state) {
   (void)state;
   hak_profile_enable(true);
-  cross_site = hak_site_register(HAK_SUBSYS_VM, "profile.test.cross");
+  cross_site = hak_site_register(HAK_SUBSYS("vm"), "profile.test.cross");
   pthread_t t;
   pthread_create(&t, NULL, cross_alloc, NULL);
   pthread_join(t, NULL);
@@ -105,7 +105,7 @@ static void test_cross_thread(void** state) {
 // back on continues from the kept counters.
 static void test_switching(void** state) {
   (void)state;
-  hak_site_t s = hak_site_register(HAK_SUBSYS_USER2, "profile.test.switch");
+  hak_site_t s = hak_site_register(HAK_SUBSYS("user2"), "profile.test.switch");
   hak_profile_enable(false);
   assert_false(hak_profile_enabled());
   hak_free_at(hak_alloc_at(32, s), s);
@@ -129,7 +129,7 @@ static char* read_all(FILE* f) {
 static void test_reports(void** state) {
   (void)state;
   hak_profile_enable(true);
-  hak_site_t big = hak_site_register(HAK_SUBSYS_JSON, "profile.test.report<&>");
+  hak_site_t big = hak_site_register(HAK_SUBSYS("json"), "profile.test.report<&>");
   void* keep = hak_alloc_at(200000, big);
   FILE* f = tmpfile();
   assert_int_equal(hak_profile_report(f, HAK_REPORT_TEXT, 5), 0);
@@ -171,7 +171,7 @@ static void test_reports(void** state) {
 static void test_release_counts_frees(void** state) {
   (void)state;
   hak_profile_enable(true);
-  hak_site_t s = hak_site_register(HAK_SUBSYS_USER3, "profile.test.release");
+  hak_site_t s = hak_site_register(HAK_SUBSYS("user3"), "profile.test.release");
   for (int i = 0; i < 1000; i++) {
     void* p = hak_alloc_at(40, s);
     if (i % 4 == 0) hak_free_at(p, s);  // some freed one by one, the rest left for the release
@@ -180,7 +180,7 @@ static void test_release_counts_frees(void** state) {
   assert_true(find_site(s, &st));
   assert_int_equal(st.frees, 250);
   assert_true(st.live > 0);
-  hak_heap_release(HAK_SUBSYS_USER3);
+  hak_heap_release(HAK_SUBSYS("user3"));
   assert_true(find_site(s, &st));
   assert_int_equal(st.allocs, 1000);
   assert_int_equal(st.frees, 1000);

@@ -32,7 +32,7 @@ static void* reg_worker(void* arg) {
   for (unsigned i = 0; i < REG_NAMES; i++) {
     unsigned k = (i * 7 + t * 13) % REG_NAMES;  // every thread registers every name, in its own order
     snprintf(name, sizeof(name), "test.concurrent.%u", k);
-    reg_ids[t][k] = hak_site_register(k % 2 ? HAK_SUBSYS_USER1 : HAK_SUBSYS_USER2, name);
+    reg_ids[t][k] = hak_site_register(k % 2 ? HAK_SUBSYS("user1") : HAK_SUBSYS("user2"), name);
   }
   return NULL;
 }
@@ -48,7 +48,7 @@ static void test_concurrent_registration(void** state) {
     snprintf(name, sizeof(name), "test.concurrent.%u", k);
     for (unsigned t = 1; t < REG_THREADS; t++) assert_int_equal(reg_ids[t][k], reg_ids[0][k]);  // same name, same id
     assert_string_equal(hak_site_name(reg_ids[0][k]), name);
-    assert_int_equal(hak_site_subsys(reg_ids[0][k]), k % 2 ? HAK_SUBSYS_USER1 : HAK_SUBSYS_USER2);
+    assert_int_equal(hak_site_subsys(reg_ids[0][k]), k % 2 ? HAK_SUBSYS("user1") : HAK_SUBSYS("user2"));
     for (unsigned j = 0; j < k; j++) assert_int_not_equal(reg_ids[0][j], reg_ids[0][k]);  // distinct names, distinct ids
   }
   assert_int_equal(hak_site_count(), before + REG_NAMES);
@@ -58,11 +58,11 @@ static void test_static_site_macro(void** state) {
   (void)state;
   hak_site_t first = 0;
   for (int i = 0; i < 3; i++) {
-    hak_site_t s = HAK_SITE(HAK_SUBSYS_JSON, "json.test.macro");
+    hak_site_t s = HAK_SITE(HAK_SUBSYS("json"), "json.test.macro");
     if (i == 0) first = s;
     assert_int_equal(s, first);
   }
-  assert_int_equal(first, hak_site_register(HAK_SUBSYS_JSON, "json.test.macro"));
+  assert_int_equal(first, hak_site_register(HAK_SUBSYS("json"), "json.test.macro"));
 }
 
 // ----- Routing and bulk release -----
@@ -72,8 +72,8 @@ static void test_release_frees_only_its_subsystem(void** state) {
   (void)state;
   hak_option_set(HAK_OPT_PURGE_DELAY_MS, 0);  // purge at once, so RSS drops at once
   hak_collect(true);
-  hak_site_t mir = hak_site_register(HAK_SUBSYS_MIR, "mir.test.node");
-  hak_site_t vm = hak_site_register(HAK_SUBSYS_VM, "vm.test.object");
+  hak_site_t mir = hak_site_register(HAK_SUBSYS("mir"), "mir.test.node");
+  hak_site_t vm = hak_site_register(HAK_SUBSYS("vm"), "vm.test.object");
   enum { N = 200000 };
   static uint8_t* vm_blocks[1000];
   for (int i = 0; i < 1000; i++) {
@@ -89,7 +89,7 @@ static void test_release_frees_only_its_subsystem(void** state) {
   }
   hak_stats_t s1 = stats();
   assert_true(s1.rss_current > s0.rss_current + (40u << 20));
-  size_t released = hak_heap_release(HAK_SUBSYS_MIR);
+  size_t released = hak_heap_release(HAK_SUBSYS("mir"));
   hak_stats_t s2 = stats();
   printf("release: %zu bytes of pages; pages %llu -> %llu -> %llu; RSS %llu -> %llu -> %llu KiB\n", released,
          (unsigned long long)s0.pages_current, (unsigned long long)s1.pages_current, (unsigned long long)s2.pages_current,
@@ -116,13 +116,13 @@ static void test_release_frees_only_its_subsystem(void** state) {
 // memory is no longer hakmem's), never a crash.
 static void* free_blocks(void* arg) {
   void** blocks = (void**)arg;
-  for (int i = 0; i < 100; i++) hak_free_at(blocks[i], HAK_SITE_ANON(HAK_SUBSYS_USER3));
+  for (int i = 0; i < 100; i++) hak_free_at(blocks[i], HAK_SITE_ANON(HAK_SUBSYS("user3")));
   return NULL;
 }
 
 static void test_release_with_blocks_held_elsewhere(void** state) {
   (void)state;
-  hak_site_t site = HAK_SITE_ANON(HAK_SUBSYS_USER3);
+  hak_site_t site = HAK_SITE_ANON(HAK_SUBSYS("user3"));
   static void* early[100];
   static void* late[100];
   for (int i = 0; i < 100; i++) early[i] = hak_alloc_at(48, site), late[i] = hak_alloc_at((size_t)64 << 10, site);
@@ -130,7 +130,7 @@ static void test_release_with_blocks_held_elsewhere(void** state) {
   pthread_create(&t, NULL, free_blocks, early);  // remote frees, pending on this heap's list
   pthread_join(t, NULL);
   hak_stats_t s0 = stats();
-  hak_heap_release(HAK_SUBSYS_USER3);
+  hak_heap_release(HAK_SUBSYS("user3"));
   hak_collect(true);  // cached empty segments are unmapped: the released memory is not hakmem's any more
   pthread_create(&t, NULL, free_blocks, late);  // frees after the release
   pthread_join(t, NULL);

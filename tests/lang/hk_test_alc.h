@@ -122,7 +122,7 @@ static inline void test_alc_init(test_alc_t* t, bool bulk) {
   t->alc.realloc = test_alc_realloc;
   t->alc.free = test_alc_free;
   t->alc.release = bulk ? test_alc_release : NULL;
-  t->subsys_mask = (1u << HAK_SUBSYS_LANG) | (1u << HAK_SUBSYS_MIR) | (1u << HAK_SUBSYS_VM);
+  t->subsys_mask = (1u << HAK_SUBSYS("lang")) | (1u << HAK_SUBSYS("mir")) | (1u << HAK_SUBSYS("vm"));
 }
 
 // Blocks of a subsystem still live.

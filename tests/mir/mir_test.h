@@ -58,7 +58,7 @@ static inline char* mir_text_v(const char* src, const char* fn, va_list ap) {
   hmir_dump(f, out);
   fclose(out);
   hmir_func_free(f);
-  assert_int_equal(test_alc_live_in(&t, HAK_SUBSYS_MIR), 0);
+  assert_int_equal(test_alc_live_in(&t, HAK_SUBSYS("mir")), 0);
   hlang_program_free(p);
   assert_int_equal(t.nlive, 0);
   assert_int_equal(t.bad, 0);

@@ -131,8 +131,8 @@ static void check_contexts(bool bulk) {
   test_alc_t a, v;
   test_alc_init(&a, bulk);
   test_alc_init(&v, false);
-  a.subsys_mask = (1u << HAK_SUBSYS_LANG) | (1u << HAK_SUBSYS_MIR);
-  v.subsys_mask = 1u << HAK_SUBSYS_VM;
+  a.subsys_mask = (1u << HAK_SUBSYS("lang")) | (1u << HAK_SUBSYS("mir"));
+  v.subsys_mask = 1u << HAK_SUBSYS("vm");
   hmir_options_t opt;
   hmir_options_init(&opt);
   opt.verify = true;

@@ -1,10 +1,11 @@
 /* hakmem.h: the public interface of the hakmem allocator.
 
    hakmem serves memory per allocation *site*. A site (hak_site_t) is a 32-bit
-   id: the top 3 bits name a subsystem (default, json, lang, mir, vm, user1..3),
-   the low 29 bits a site registered by name. Each subsystem of each thread has
-   its own heap, so a subsystem's blocks can be released in one call and the
-   allocator can say which site holds how much memory.
+   id: the top 5 bits name a subsystem (0 "default", or one a program
+   registered by name at run time: hak_subsys_register), the low 27 bits a
+   site registered by name. Each subsystem of each thread has its own heap, so
+   a subsystem's blocks can be released in one call and the allocator can say
+   which site holds how much memory.
 
    Conventions that hold for every function below unless it says otherwise:
    - A function that returns a block returns NULL and sets errno to ENOMEM when
@@ -59,37 +60,63 @@ extern "C" {
 // ----- Sites -----
 typedef uint32_t hak_site_t;
 
-typedef enum hak_subsys_e {
-  HAK_SUBSYS_DEFAULT = 0,  // malloc through libhakmem.so, and anything unnamed
-  HAK_SUBSYS_JSON = 1,     // runtime/json
-  HAK_SUBSYS_LANG = 2,     // runtime/lang: tokens, AST, diagnostics
-  HAK_SUBSYS_MIR = 3,      // runtime/mir: the IR of the function being compiled
-  HAK_SUBSYS_VM = 4,       // runtime/vm: objects, frames, bytecode
-  HAK_SUBSYS_USER1 = 5,    // free for programs
-  HAK_SUBSYS_USER2 = 6,
-  HAK_SUBSYS_USER3 = 7,
-  HAK_SUBSYS_COUNT = 8
-} hak_subsys_t;
+// A subsystem is a part of a program with heaps of its own: each thread has
+// one heap per subsystem it allocates in, released in one call
+// (hak_heap_release), with its own stats and profile rows. Subsystem 0,
+// "default", serves malloc (libhakmem.so) and anything unnamed; programs
+// register the others by name at run time (a runtime registers "json", "vm",
+// "lua", ... like any other user).
+typedef uint32_t hak_subsys_t;
+#define HAK_SUBSYS_DEFAULT ((hak_subsys_t)0)
+#define HAK_SUBSYS_MAX 32  // ids 0..31: "default" and 31 that a process may register
+#define HAK_SUBSYS_INVALID ((hak_subsys_t)UINT32_MAX)
+#define HAK_SUBSYS_NAME_MAX 31  // bytes of a subsystem name
 
-#define HAK_SITE_SUBSYS_SHIFT 29
+// Registers the subsystem `name` and returns its id; the same name always
+// gives the same id ("default" gives HAK_SUBSYS_DEFAULT). A name is 1 to
+// HAK_SUBSYS_NAME_MAX bytes of letters, digits, '_', '-' and '.'. Returns
+// HAK_SUBSYS_INVALID with errno EINVAL for a bad name, and with errno ENOSPC
+// (and a message on stderr) when all HAK_SUBSYS_MAX - 1 are taken.
+// Thread-safe.
+HAK_API hak_subsys_t hak_subsys_register(const char* name);
+// The name of a registered subsystem; NULL for any other id.
+HAK_API const char* hak_subsys_name(hak_subsys_t sub);
+// How many subsystems are registered, "default" included.
+HAK_API uint32_t hak_subsys_count(void);
+
+// HAK_SUBSYS("name"): the subsystem, registered at the expression's first
+// use; after that one load and one predicted branch. HAK_SUBSYS_INVALID if
+// the registration failed.
+#define HAK_SUBSYS(name)                                                             \
+  (__extension__({                                                                   \
+    static uint32_t hak_subsys_static_;  /* id + 1; 0: not registered yet */        \
+    uint32_t hak_subsys_v_ = __atomic_load_n(&hak_subsys_static_, __ATOMIC_RELAXED); \
+    if (__builtin_expect(hak_subsys_v_ == 0, 0)) {                                   \
+      hak_subsys_v_ = hak_subsys_register(name) + 1;                                 \
+      __atomic_store_n(&hak_subsys_static_, hak_subsys_v_, __ATOMIC_RELAXED);        \
+    }                                                                                \
+    (hak_subsys_t)(hak_subsys_v_ - 1);                                               \
+  }))
+
+#define HAK_SITE_SUBSYS_SHIFT 27
 #define HAK_SITE_INDEX_MASK ((1u << HAK_SITE_SUBSYS_SHIFT) - 1)
 #define hak_site_subsys(s) ((hak_subsys_t)((uint32_t)(s) >> HAK_SITE_SUBSYS_SHIFT))
 #define hak_site_index(s) ((uint32_t)(s) & HAK_SITE_INDEX_MASK)
-// The anonymous site of a subsystem: site index == subsystem number, named
-// after the subsystem ("default", "json", ...). Always valid, never registered.
+// The anonymous site of a subsystem: site index == subsystem id, named after
+// the subsystem. Always valid for a registered subsystem, never registered.
 #define HAK_SITE_ANON(sub) ((hak_site_t)(((uint32_t)(sub) << HAK_SITE_SUBSYS_SHIFT) | (uint32_t)(sub)))
 #define HAK_SITE_DEFAULT ((hak_site_t)0)
 
 // Registers a site named `name` (copied) in subsystem `sub` and returns its id.
 // The same (sub, name) always gives the same id; ids are never reused. Returns
 // HAK_SITE_ANON(sub) when `name` is NULL or the registry is full, and
-// HAK_SITE_DEFAULT when `sub` is out of range. Thread-safe.
+// HAK_SITE_DEFAULT with errno EINVAL when `sub` is not a registered
+// subsystem. Thread-safe.
 HAK_API hak_site_t hak_site_register(hak_subsys_t sub, const char* name);
-// The name a site was registered with; NULL for an id that was never returned.
+// The name a site was registered with (a subsystem's name for its anonymous
+// site); NULL for an id that was never returned.
 HAK_API const char* hak_site_name(hak_site_t site);
-// "default", "json", "lang", "mir", "vm", "user1".."user3"; NULL out of range.
-HAK_API const char* hak_subsys_name(hak_subsys_t sub);
-// The number of site indices in use (anonymous sites included).
+// The number of site indices in use (the anonymous sites' HAK_SUBSYS_MAX included).
 HAK_API uint32_t hak_site_count(void);
 
 // HAK_SITE(sub, "name"): a static site, registered at its first use; after that
@@ -107,7 +134,8 @@ HAK_API uint32_t hak_site_count(void);
 
 // ----- Allocation -----
 // A block of at least `size` bytes from the calling thread's heap for the
-// site's subsystem.
+// site's subsystem. A site whose subsystem is not registered gets NULL with
+// errno EINVAL.
 HAK_API hak_decl_nodiscard void* hak_alloc_at(size_t size, hak_site_t site) hak_attr_malloc hak_attr_alloc_size(1);
 // Zeroed n*size bytes; NULL + ENOMEM when n*size overflows.
 HAK_API hak_decl_nodiscard void* hak_calloc_at(size_t n, size_t size, hak_site_t site) hak_attr_malloc hak_attr_alloc_size2(1, 2);
@@ -138,7 +166,7 @@ HAK_API bool hak_owns(const void* p);
 // use-after-release (reported when its memory is no longer hakmem's, detected
 // by HAKMEM_CHECK=1, undefined otherwise). Frees of such blocks that other
 // threads made before the call are discarded. Returns the number of bytes of
-// pages released.
+// pages released (0 for a subsystem the thread never allocated in).
 HAK_API size_t hak_heap_release(hak_subsys_t sub);
 // Drains pending cross-thread frees of the calling thread and purges empty
 // pages; with force, purges now instead of after HAKMEM_PURGE_DELAY_MS and

@@ -2,10 +2,11 @@
    is included here so both hot paths live in one translation unit).
 
    hak_alloc_at: the calling thread's heap for the site's subsystem is
-   tld + (site >> 29) * 4 KiB; for sizes up to 1 KiB, heap->direct[(size+7)/8]
+   tld + (site >> 27) * 4 KiB; for sizes up to 1 KiB, heap->direct[(size+7)/8]
    is the page to pop from. No lock, no atomic, no init check: a new thread's
-   tld is _hak_tld_empty, whose direct entries all point at _hak_page_empty
-   (free == NULL), so its first allocation lands in _hak_alloc_generic. */
+   tld is _hak_tld_empty, whose heaps have fast_limit 0 and no tld, so its
+   first allocation lands in the slow path, which acquires a tld (and a heap
+   the thread has not used yet is set up there the same way). */
 #define HAK_ALLOC_C
 #include "hak_internal.h"
 
@@ -70,17 +71,11 @@ static inline void* hak_alloc_mid(hak_heap_t* heap, size_t size, bool zero) {
 // libhakmem.so, sampled and attributed to that return address instead of
 // counted for `site`).
 static HAK_NOINLINE void* hak_alloc_slower(size_t size, hak_site_t site, bool zero, void* caller) {
-  hak_tld_t* tld = _hak_tld;
-  if hak_unlikely(tld == &_hak_tld_empty) {
-    tld = _hak_tld_acquire();
-    if (tld == NULL) {
-      errno = ENOMEM;
-      return NULL;
-    }
-  }
-  hak_heap_t* heap = hak_heap_for_site(tld, site);
-  if (tld->profiling && caller == NULL && size <= heap->malloc_max) {
-    // Exact profiling routes hak_alloc_at here (fast_max is 0): the fast
+  hak_heap_t* heap = _hak_heap_get(site);
+  if hak_unlikely(heap == NULL) return NULL;
+  hak_tld_t* tld = heap->tld;
+  if (tld->profiling && caller == NULL && size < heap->malloc_limit) {
+    // Exact profiling routes hak_alloc_at here (fast_limit is 0): the fast
     // path's pop, then the counters.
     hak_page_t* page = heap->direct[(size + 7) >> 3];
     void* p = zero ? hak_page_pop_zero(heap, page, size) : hak_page_pop(heap, page);
@@ -105,11 +100,12 @@ static HAK_NOINLINE void* hak_alloc_slower(size_t size, hak_site_t site, bool ze
 // blocks about one pair in 18 comes here; the generic path costs some 160
 // instructions, this about 20). The generic path still runs every 64 slow
 // calls (its periodic work) and whenever notices wait. Not while profiling
-// (fast_max is 0) or checked (the direct table is empty).
+// (fast_limit is 0), checked (the direct table is empty) or for a heap not
+// set up yet (fast_limit 0 too).
 static HAK_NOINLINE void* hak_alloc_slow(size_t size, hak_site_t site, bool zero, void* caller) {
   hak_tld_t* tld = _hak_tld;
   hak_heap_t* heap = hak_heap_for_site(tld, site);
-  if (size <= heap->fast_max) {
+  if (size < heap->fast_limit) {
     hak_page_t* page = heap->direct[(size + 7) >> 3];
     hak_block_t* b = page->local_free;
     if (b != NULL && ++tld->generic_count < 64 &&
@@ -128,10 +124,11 @@ static HAK_NOINLINE void* hak_alloc_slow(size_t size, hak_site_t site, bool zero
   return hak_alloc_slower(size, site, zero, caller);
 }
 
-// No profiling test here: profiling sets fast_max to 0 (see hak_alloc_slow).
+// No profiling test here: profiling sets fast_limit to 0 (see hak_alloc_slow),
+// and so does a heap not set up yet.
 HAK_API void* hak_alloc_at(size_t size, hak_site_t site) {
   hak_heap_t* heap = hak_heap_for_site(_hak_tld, site);
-  if hak_likely(size <= heap->fast_max) {
+  if hak_likely(size < heap->fast_limit) {
     void* p = hak_page_pop(heap, heap->direct[(size + 7) >> 3]);
     if hak_likely(p != NULL) return p;
   } else if (size <= HAK_LARGE_MAX && heap->mid_fast) {
@@ -148,7 +145,7 @@ HAK_API void* hak_calloc_at(size_t n, size_t size, hak_site_t site) {
     return NULL;
   }
   hak_heap_t* heap = hak_heap_for_site(_hak_tld, site);
-  if hak_likely(total <= heap->fast_max) {
+  if hak_likely(total < heap->fast_limit) {
     void* p = hak_page_pop_zero(heap, heap->direct[(total + 7) >> 3], total);
     if hak_likely(p != NULL) return p;
   } else if (total <= HAK_LARGE_MAX && heap->mid_fast) {
@@ -180,15 +177,8 @@ static void* hak_aligned_impl(size_t alignment, size_t size, hak_site_t site, vo
     if (s == 0 && alignment > 8) s = 16;  // size 0 would get the 8-byte class
     return caller != NULL ? hak_alloc_slow(s, site, false, caller) : hak_alloc_at(s, site);
   }
-  hak_heap_t* heap = hak_heap_for_site(_hak_tld, site);
-  if (heap->tld == &_hak_tld_empty) {
-    hak_tld_t* tld = _hak_tld_acquire();
-    if (tld == NULL) {
-      errno = ENOMEM;
-      return NULL;
-    }
-    heap = hak_heap_for_site(tld, site);
-  }
+  hak_heap_t* heap = _hak_heap_get(site);
+  if (heap == NULL) return NULL;
   size_t over;
   if (__builtin_add_overflow(size, alignment - 16, &over) || over > HAK_LARGE_MAX) {
     if (size > SIZE_MAX - alignment) {
@@ -287,16 +277,15 @@ static void* hak_realloc_impl(void* p, size_t size, hak_site_t site, void* calle
 // ----- Heaps -----
 HAK_API size_t hak_heap_release(hak_subsys_t sub) {
   hak_tld_t* tld = _hak_tld;
-  if ((unsigned)sub >= HAK_SUBSYS_COUNT || tld == &_hak_tld_empty) return 0;
+  if (sub >= HAK_SUBSYS_MAX || tld == &_hak_tld_empty || !(tld->heaps_used & (1u << sub))) return 0;
   return _hak_heap_release(hak_heap_of(tld, sub));
 }
 
 HAK_API void hak_collect(bool force) {
   hak_tld_t* tld = _hak_tld;
   if (tld != &_hak_tld_empty) {
-    for (size_t s = 0; s < HAK_SUBSYS_COUNT; s++) {
-      _hak_heap_collect(hak_heap_of(tld, (hak_subsys_t)s), force ? HAK_COLLECT_FORCE : HAK_COLLECT_NORMAL);
-    }
+    hak_heap_t* heap;
+    for (HAK_HEAPS_EACH(tld, heap, it)) _hak_heap_collect(heap, force ? HAK_COLLECT_FORCE : HAK_COLLECT_NORMAL);
   }
   if (force) _hak_tld_collect_abandoned();
   _hak_segment_cache_flush(force);

@@ -276,7 +276,7 @@ static HAK_NOINLINE void hak_free_slow(void* p, hak_site_t site, bool from_mallo
   _hak_free_generic(p, site, from_malloc);
 }
 
-// Fast path: 25 instructions with three predicted branches (objdump of
+// Fast path: 26 instructions with three predicted branches (objdump of
 // hak_free_at, the `ret` included): the segment map says the block is the
 // caller's, and its page has no flag set (a compare with memory; a page
 // holding a sampled block of the drop-in profiler is flagged, so its frees

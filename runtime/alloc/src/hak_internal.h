@@ -94,6 +94,13 @@ HAK_INTERN void _hak_check_free(hak_page_t* page, uint8_t* block, const void* p,
 
 // ----- "heap.c" -----
 HAK_INTERN hak_tld_t* _hak_tld_acquire(void);
+// The calling thread's heap for a site, set up (and the thread's tld
+// acquired) if needed. NULL with errno ENOMEM (no memory for a tld) or
+// EINVAL (the site's subsystem is not registered).
+HAK_INTERN hak_heap_t* _hak_heap_setup_for(hak_site_t site);
+static inline hak_heap_t* _hak_heap_get(hak_site_t site);
+// Sets the heap's fast-path fields from the tld's modes (checked, profiling).
+HAK_INTERN void _hak_heap_modes(hak_heap_t* heap);
 HAK_INTERN hak_tld_t* _hak_tld_acquire_for(uint8_t owner);  // prefers the abandoned tld with that map id
 HAK_INTERN void _hak_tld_periodic(hak_tld_t* tld);
 HAK_INTERN size_t _hak_heap_release(hak_heap_t* heap);
@@ -168,6 +175,7 @@ HAK_INTERN void _hak_stat_add(_Atomic(int64_t)* cur, _Atomic(int64_t)* peak, int
 HAK_INTERN void _hak_stats_at_exit(FILE* out);
 
 // ----- "site.c" -----
+HAK_INTERN bool _hak_subsys_registered(hak_subsys_t sub);
 HAK_INTERN void _hak_site_lock(bool lock);
 // The subsystem and name of site index `index` (NULL: not registered).
 HAK_INTERN const char* _hak_site_info(uint32_t index, hak_subsys_t* sub);
@@ -191,8 +199,18 @@ static inline hak_heap_t* hak_heap_of(hak_tld_t* tld, hak_subsys_t sub) {
   return &tld->heaps[sub].heap;
 }
 
+// Every heap of a tld that is set up: for (HAK_HEAPS_EACH(tld, heap, it)) {...}
+#define HAK_HEAPS_EACH(tld, heap, it)                                                                           \
+  uint32_t it = (tld)->heaps_used; it != 0 && ((heap) = hak_heap_of((tld), (hak_subsys_t)__builtin_ctz(it)), 1); \
+  it &= it - 1
+
 static inline hak_heap_t* hak_heap_for_site(hak_tld_t* tld, hak_site_t site) {
   return (hak_heap_t*)((uint8_t*)tld + ((size_t)(site >> HAK_SITE_SUBSYS_SHIFT) * HAK_HEAP_ALIGN));
+}
+
+static inline hak_heap_t* _hak_heap_get(hak_site_t site) {
+  hak_heap_t* heap = hak_heap_for_site(_hak_tld, site);
+  return hak_likely(heap->tld != NULL) ? heap : _hak_heap_setup_for(site);
 }
 
 // ----- Segment map -----

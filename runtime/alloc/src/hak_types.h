@@ -219,12 +219,12 @@ typedef struct hak_prof_tld_s {
 
 // ----- Heaps and thread state -----
 struct hak_heap_s {
-  size_t fast_max;                        // largest size hak_alloc_at's fast path serves: HAK_TINY_MAX; 0 when checked or profiling
-  size_t malloc_max;                      // the same for malloc (libhakmem.so): 0 only when checked
+  size_t fast_limit;                      // hak_alloc_at's fast path serves sizes below it: HAK_TINY_MAX + 1; 0 when checked, profiling or not set up
+  size_t malloc_limit;                    // the same for malloc (libhakmem.so): 0 only when checked (or not set up)
   bool profiling;                         // == tld->profiling: malloc's fast path counts down to the next sample
   bool mid_fast;                          // hak_alloc_at may pop mid/large blocks inline (not checked, not profiling)
   hak_page_t* direct[HAK_DIRECT_COUNT];   // (size+7)/8 -> page to allocate from; &_hak_page_empty if none
-  hak_tld_t* tld;                         // the thread state this heap is part of
+  hak_tld_t* tld;                         // the thread state this heap is part of; NULL: not set up (heap.c: _hak_heap_get)
   uint8_t subsys;                         // hak_subsys_t of this heap
   _Atomic(hak_block_t*) xthread_notice;   // first remote frees into full pages (pushed with CAS, taken with one exchange)
   hak_page_queue_t queues[HAK_CLASS_COUNT]; // pages with (possibly) free blocks, per class
@@ -235,12 +235,18 @@ struct hak_heap_s {
 };
 
 #define HAK_HEAP_ALIGN 4096  // heaps are 4 KiB-aligned slots inside the tld: heap = tld + (subsys << 12)
+_Static_assert(sizeof(hak_heap_t) <= HAK_HEAP_ALIGN, "a heap fits its slot in the thread state");
+_Static_assert(HAK_SUBSYS_MAX == 1u << (32 - HAK_SITE_SUBSYS_SHIFT), "every subsystem bits of a site have a heap slot");
 
+// A tld has a slot for every subsystem id, so hak_alloc_at can index it with
+// any site; a slot is set up (its page touched) only when the thread first
+// allocates in that subsystem, so an unused slot costs address space only.
 struct hak_tld_s {
   union {
     hak_heap_t heap;
     uint8_t pad_[HAK_HEAP_ALIGN];
-  } heaps[HAK_SUBSYS_COUNT];
+  } heaps[HAK_SUBSYS_MAX];
+  uint32_t heaps_used;          // bit s: heap s is set up
   uint8_t fast_id;              // free()'s fast path compares it with the segment map; HAK_TLD_ID_NEVER: always slow
   uint8_t fast_id_at;           // the same for hak_free_at: HAK_TLD_ID_NEVER also when profiling
   uint8_t map_id;               // written in the segment map for this tld's segments

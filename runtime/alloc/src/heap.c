@@ -25,6 +25,50 @@ static hak_tld_t* tld_abandoned;
 static _Atomic(hak_tld_t*) tld_all;
 static unsigned tld_next_id = 1;
 
+// ----- Heaps -----
+// The fast paths' fields of a heap, from its tld's modes: checked mode sends
+// every allocation to the slow path (and the direct table stays empty),
+// profiling sends hak_alloc_at's (exact counts) and keeps malloc's fast path
+// with its sample countdown.
+void _hak_heap_modes(hak_heap_t* heap) {
+  const hak_tld_t* tld = heap->tld;
+  heap->malloc_limit = tld->checked ? 0 : HAK_TINY_MAX + 1;
+  heap->fast_limit = tld->profiling ? 0 : heap->malloc_limit;
+  heap->profiling = tld->profiling;
+  heap->mid_fast = heap->fast_limit != 0;
+}
+
+static hak_heap_t* hak_heap_setup(hak_tld_t* tld, hak_subsys_t sub) {
+  hak_heap_t* heap = hak_heap_of(tld, sub);
+  heap->tld = tld;
+  heap->subsys = (uint8_t)sub;
+  _hak_heap_queues_reset(heap);
+  _hak_heap_modes(heap);
+  tld->heaps_used |= 1u << sub;
+  return heap;
+}
+
+hak_heap_t* _hak_heap_setup_for(hak_site_t site) {
+  hak_tld_t* tld = _hak_tld;
+  if hak_unlikely(tld == &_hak_tld_empty) {
+    tld = _hak_tld_acquire();
+    if (tld == NULL) {
+      errno = ENOMEM;
+      return NULL;
+    }
+  }
+  hak_heap_t* heap = hak_heap_for_site(tld, site);
+  if hak_unlikely(heap->tld == NULL) {
+    hak_subsys_t sub = hak_site_subsys(site);
+    if (!_hak_subsys_registered(sub)) {
+      errno = EINVAL;
+      return NULL;
+    }
+    hak_heap_setup(tld, sub);
+  }
+  return heap;
+}
+
 // ----- Acquire -----
 static hak_tld_t* hak_tld_new(void) {
   void* mem = NULL;
@@ -33,12 +77,7 @@ static hak_tld_t* hak_tld_new(void) {
   atomic_fetch_add(&_hak_gstats.mmap_calls, 1);
   hak_tld_t* tld = (hak_tld_t*)mem;  // zero-filled by the OS
   tld->checked = _hak_option_fast(HAK_OPT_CHECK) != 0;
-  for (size_t s = 0; s < HAK_SUBSYS_COUNT; s++) {
-    hak_heap_t* heap = hak_heap_of(tld, (hak_subsys_t)s);
-    heap->tld = tld;
-    heap->subsys = (uint8_t)s;
-    _hak_heap_queues_reset(heap);
-  }
+  hak_heap_setup(tld, HAK_SUBSYS_DEFAULT);  // the others when the thread first allocates in them
   pthread_mutex_lock(&tld_lock);
   unsigned id = tld_next_id <= HAK_TLD_ID_MAX ? tld_next_id++ : 0;
   pthread_mutex_unlock(&tld_lock);
@@ -121,8 +160,8 @@ static bool hak_purge_pass(void) {
   for (hak_tld_t* tld = tld_abandoned; tld != NULL; tld = tld->next_abandoned) {
     hak_collect_t mode = hak_abandoned_mode(tld, now);
     pending |= mode == HAK_COLLECT_NORMAL;  // its turn to give empty pages back comes later
-    for (size_t s = 0; s < HAK_SUBSYS_COUNT; s++) {
-      hak_heap_t* heap = hak_heap_of(tld, (hak_subsys_t)s);
+    hak_heap_t* heap;
+    for (HAK_HEAPS_EACH(tld, heap, it)) {
       if (heap->segments != NULL) pending |= _hak_heap_collect(heap, mode);
     }
   }
@@ -184,8 +223,8 @@ static void hak_tld_abandon(hak_tld_t* tld) {
   // if no thread comes.
   tld->abandoned = true;  // from here the dirty bound does not purge at once (segment.c): the delay decides
   tld->abandoned_at = _hak_prim_clock_ms();
-  for (size_t s = 0; s < HAK_SUBSYS_COUNT; s++) {
-    hak_heap_t* heap = hak_heap_of(tld, (hak_subsys_t)s);
+  hak_heap_t* heap;
+  for (HAK_HEAPS_EACH(tld, heap, it)) {
     if (heap->segments != NULL) _hak_heap_collect(heap, HAK_COLLECT_NORMAL);
   }
   _hak_tld = &_hak_tld_empty;
@@ -214,8 +253,8 @@ static void hak_tld_visit_abandoned(void) {
   hak_tld_t* tld = tld_abandoned;
   if (tld != NULL) {
     hak_collect_t mode = hak_abandoned_mode(tld, _hak_prim_clock_ms());
-    for (size_t s = 0; s < HAK_SUBSYS_COUNT; s++) {
-      hak_heap_t* heap = hak_heap_of(tld, (hak_subsys_t)s);
+    hak_heap_t* heap;
+    for (HAK_HEAPS_EACH(tld, heap, it)) {
       if (heap->segments != NULL) _hak_heap_collect(heap, mode);  // frees that arrived, purges that are due
     }
     // Move it to the end so the next visit sees another one.
@@ -236,8 +275,8 @@ void _hak_tld_periodic(hak_tld_t* tld) {
   int64_t now = _hak_prim_clock_ms();
   if (tld->next_purge != 0 && now >= tld->next_purge) {
     tld->next_purge = 0;
-    for (size_t s = 0; s < HAK_SUBSYS_COUNT; s++) {
-      hak_heap_t* heap = hak_heap_of(tld, (hak_subsys_t)s);
+    hak_heap_t* heap;
+    for (HAK_HEAPS_EACH(tld, heap, it)) {
       for (hak_segment_t* seg = heap->segments; seg != NULL; seg = seg->next) {
         _hak_segment_purge(seg, now, false);
         if (seg->purge_at != 0 && (tld->next_purge == 0 || seg->purge_at < tld->next_purge)) tld->next_purge = seg->purge_at;
@@ -318,7 +357,8 @@ size_t _hak_heap_release(hak_heap_t* heap) {
 void _hak_tld_collect_abandoned(void) {
   pthread_mutex_lock(&tld_lock);
   for (hak_tld_t* tld = tld_abandoned; tld != NULL; tld = tld->next_abandoned) {
-    for (size_t s = 0; s < HAK_SUBSYS_COUNT; s++) _hak_heap_collect(hak_heap_of(tld, (hak_subsys_t)s), HAK_COLLECT_FORCE);
+    hak_heap_t* heap;
+    for (HAK_HEAPS_EACH(tld, heap, it)) _hak_heap_collect(heap, HAK_COLLECT_FORCE);
   }
   pthread_mutex_unlock(&tld_lock);
 }

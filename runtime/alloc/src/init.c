@@ -2,9 +2,9 @@
    thread-exit and fork hooks, messages and the fatal paths.
 
    Nothing on a fast path checks for initialization (H2): _hak_tld starts at
-   _hak_tld_empty, whose heaps' direct tables point at _hak_page_empty (no
-   free block, every flag set), so the first allocation and the first free of
-   every thread take the slow paths, which call _hak_init and get a real tld. */
+   _hak_tld_empty, whose heaps have fast_limit 0 and whose fast ids match no
+   segment, so the first allocation and the first free of every thread take
+   the slow paths, which call _hak_init and get a real tld. */
 #include <fcntl.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -19,15 +19,9 @@ hak_page_t _hak_page_empty = {
     .used_flags = 0xFFu << HAK_PAGE_FLAG_SHIFT,
 };
 
-#define HAK_EMPTY_HEAP                                                    \
-  {                                                                       \
-    .heap = {.fast_max = HAK_TINY_MAX, .malloc_max = HAK_TINY_MAX,      \
-             .direct = {[0 ... HAK_DIRECT_COUNT - 1] = &_hak_page_empty}, \
-             .tld = &_hak_tld_empty }                                     \
-  }
-
+// Every heap of the empty tld has fast_limit 0 and no tld: every allocation
+// takes the slow path, which acquires a real tld.
 hak_tld_t _hak_tld_empty = {
-    .heaps = {[0 ... HAK_SUBSYS_COUNT - 1] = HAK_EMPTY_HEAP},
     .fast_id = HAK_TLD_ID_NEVER,
     .fast_id_at = HAK_TLD_ID_NEVER,
     .map_id = HAK_SEGMAP_SLOW,

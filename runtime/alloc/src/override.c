@@ -37,7 +37,7 @@ static HAK_NOINLINE void* hak_malloc_sample(hak_heap_t* heap, void* p, size_t us
 
 HAK_MALLOC_API void* malloc(size_t size) {
   hak_heap_t* heap = hak_heap_of(_hak_tld, HAK_SUBSYS_DEFAULT);
-  if hak_likely(size <= heap->malloc_max) {
+  if hak_likely(size < heap->malloc_limit) {
     hak_page_t* page = heap->direct[(size + 7) >> 3];
     void* p = hak_page_pop(heap, page);
     if hak_likely(p != NULL) {
@@ -62,7 +62,7 @@ HAK_MALLOC_API void* calloc(size_t n, size_t size) {
     return NULL;
   }
   hak_heap_t* heap = hak_heap_of(_hak_tld, HAK_SUBSYS_DEFAULT);
-  if hak_likely(total <= heap->malloc_max) {
+  if hak_likely(total < heap->malloc_limit) {
     hak_page_t* page = heap->direct[(total + 7) >> 3];
     void* p = hak_page_pop_zero(heap, page, total);
     if hak_likely(p != NULL) {
@@ -177,7 +177,7 @@ static HAK_NOINLINE void* hak_new_failed(const char* name, hak_new_kind_t kind, 
 
 static inline void* hak_new_impl(size_t size, const char* name, hak_new_kind_t kind, const void* tag) {
   hak_heap_t* heap = hak_heap_of(_hak_tld, HAK_SUBSYS_DEFAULT);
-  if hak_likely(size <= heap->malloc_max) {
+  if hak_likely(size < heap->malloc_limit) {
     hak_page_t* page = heap->direct[(size + 7) >> 3];
     void* p = hak_page_pop(heap, page);
     if hak_likely(p != NULL) {

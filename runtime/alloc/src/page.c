@@ -13,7 +13,7 @@
    Invariant: for a tiny class c, every direct[] entry whose size maps to c
    points at queues[c].first, or at _hak_page_empty when the queue is empty or
    the thread is in checked mode (then every allocation comes here; with
-   profiling on, heap->fast_max is 0 instead and the table stays valid for
+   profiling on, heap->fast_limit is 0 instead and the table stays valid for
    alloc.c's profiled path). A page in the full list has HAK_PAGE_IN_FULL set, so a local free to
    it takes the slow path and puts it back in its queue. */
 #include "hak_internal.h"
@@ -298,16 +298,9 @@ bool _hak_heap_collect(hak_heap_t* heap, hak_collect_t mode) {
 }
 
 // ----- The allocation slow path -----
+// heap: set up (alloc.c's callers get it through _hak_heap_get).
 void* _hak_alloc_generic(hak_heap_t* heap, size_t size, hak_site_t site, bool zero) {
   hak_tld_t* tld = heap->tld;
-  if hak_unlikely(tld == &_hak_tld_empty) {  // the thread's first allocation (H2)
-    tld = _hak_tld_acquire();
-    if (tld == NULL) {
-      errno = ENOMEM;
-      return NULL;
-    }
-    heap = hak_heap_for_site(tld, site);
-  }
   if hak_unlikely(++tld->generic_count >= 64) _hak_tld_periodic(tld);  // H4
   if (atomic_load_explicit(&heap->xthread_notice, memory_order_relaxed) != NULL) _hak_heap_drain_notices(heap);
 

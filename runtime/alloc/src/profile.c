@@ -3,7 +3,7 @@
    Counting: each thread keeps a hak_site_counters_t per site index in chunks
    of its tld (made on first use, never freed), written only by that thread;
    readers merge every tld's chunks (reads race benignly, as for stats). A
-   thread with profiling on has heap->fast_max == 0 and a fast id that matches
+   thread with profiling on has heap->fast_limit == 0 and a fast id that matches
    no segment, so its allocations and frees take the profiled paths of
    alloc.c/free.c, which do the fast path's work plus the counting here. With
    profiling off nothing here runs: the fast paths are unchanged.
@@ -65,13 +65,8 @@ void _hak_profile_apply(hak_tld_t* tld) {
   tld->profiling = on;
   tld->fast_id = !tld->checked && tld->map_id <= HAK_TLD_ID_MAX ? tld->map_id : HAK_TLD_ID_NEVER;
   tld->fast_id_at = on ? HAK_TLD_ID_NEVER : tld->fast_id;
-  for (size_t s = 0; s < HAK_SUBSYS_COUNT; s++) {
-    hak_heap_t* heap = hak_heap_of(tld, (hak_subsys_t)s);
-    heap->malloc_max = tld->checked ? 0 : HAK_TINY_MAX;
-    heap->fast_max = on ? 0 : heap->malloc_max;
-    heap->profiling = on;
-    heap->mid_fast = heap->fast_max != 0;
-  }
+  hak_heap_t* heap;
+  for (HAK_HEAPS_EACH(tld, heap, it)) _hak_heap_modes(heap);
 }
 
 HAK_API void hak_profile_enable(bool on) {
@@ -394,7 +389,7 @@ static void hak_fmt_bytes(double b, char* out, size_t cap) {
 static void hak_report_text(FILE* out, const hak_site_stats_t* s, size_t n, const hak_site_stats_t* tot, size_t top) {
   fprintf(out, "hakmem profile: %zu sites (bytes are block sizes; call sites of malloc are sampled estimates)\n", n);
   fprintf(out, "%-10s %12s %12s %12s %12s %12s %12s\n", "subsystem", "allocs", "bytes", "frees", "freed", "live", "peak");
-  for (unsigned i = 0; i < HAK_SUBSYS_COUNT; i++) {
+  for (unsigned i = 0; i < HAK_SUBSYS_MAX; i++) {
     if (tot[i].allocs == 0 && tot[i].frees == 0) continue;
     char b[32], f[32], l[32], p[32];
     hak_fmt_bytes((double)tot[i].bytes, b, sizeof(b)), hak_fmt_bytes((double)tot[i].freed_bytes, f, sizeof(f));
@@ -416,7 +411,7 @@ static void hak_report_text(FILE* out, const hak_site_stats_t* s, size_t n, cons
 static void hak_report_json(FILE* out, const hak_site_stats_t* s, size_t n, const hak_site_stats_t* tot, size_t top) {
   fprintf(out, "{\"unit\":\"bytes (block sizes)\",\"subsystems\":[");
   bool first = true;
-  for (unsigned i = 0; i < HAK_SUBSYS_COUNT; i++) {
+  for (unsigned i = 0; i < HAK_SUBSYS_MAX; i++) {
     if (tot[i].allocs == 0 && tot[i].frees == 0) continue;
     fprintf(out, "%s{\"subsystem\":\"%s\",\"allocs\":%llu,\"bytes\":%llu,\"frees\":%llu,\"freed_bytes\":%llu,\"live\":%lld,\"peak\":%lld}",
             first ? "" : ",", hak_subsys_name((hak_subsys_t)i), (unsigned long long)tot[i].allocs, (unsigned long long)tot[i].bytes,
@@ -478,7 +473,7 @@ HAK_API int hak_profile_report(FILE* out, hak_report_format_t format, size_t top
   if (top == 0) top = 20;
   size_t n = 0, size = 0;
   hak_site_stats_t* s = hak_prof_snapshot_all(&n, &size);
-  hak_site_stats_t tot[HAK_SUBSYS_COUNT];
+  hak_site_stats_t tot[HAK_SUBSYS_MAX];
   memset(tot, 0, sizeof(tot));
   for (size_t i = 0; i < n; i++) {
     hak_site_stats_t* t = &tot[hak_site_subsys(s[i].site)];

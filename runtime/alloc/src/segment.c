@@ -252,8 +252,9 @@ static int64_t hak_tld_dirty_bound(const hak_tld_t* tld, long max_kb) {
 // that frees and reallocates blocks of hundreds of KiB so keeps the last
 // one's memory instead of faulting it in again every time.
 static void hak_tld_purge_to_bound(hak_tld_t* tld, hak_segment_t* seg, uint64_t keep, int64_t bound) {
-  for (size_t s = 0; s < HAK_SUBSYS_COUNT && tld->dirty_bytes > bound; s++) {
-    for (hak_segment_t* o = hak_heap_of(tld, (hak_subsys_t)s)->segments; o != NULL && tld->dirty_bytes > bound; o = o->next) {
+  hak_heap_t* heap;
+  for (HAK_HEAPS_EACH(tld, heap, it)) {
+    for (hak_segment_t* o = heap->segments; o != NULL && tld->dirty_bytes > bound; o = o->next) {
       if (o != seg && o->dirty_slices != 0) hak_segment_purge_slices(o, o->dirty_slices);
     }
   }

@@ -1,6 +1,7 @@
-/* site.c: the site registry. A site id is (subsystem << 29) | index; indices
-   0..HAK_SUBSYS_COUNT-1 are the anonymous sites of the subsystems, registered
-   names get the next index. Entries live in chunks that never move, so
+/* site.c: the subsystem and site registries. Subsystems get ids 1..31 in
+   the order they are registered (0 is "default"). A site id is (subsystem <<
+   27) | index; indices 0..HAK_SUBSYS_MAX-1 are the anonymous sites of the
+   subsystems, registered names get the next index. Entries live in chunks that never move, so
    hak_site_name reads them without a lock; registration takes a mutex and a
    hash table keyed by (subsystem, name). Memory comes straight from prim, not
    from a hakmem heap, so registering a site never recurses into allocation. */
@@ -21,16 +22,63 @@ typedef struct hak_site_entry_s {
 
 static pthread_mutex_t site_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic(hak_site_entry_t*) site_chunks[HAK_SITE_CHUNKS];
-static _Atomic uint32_t site_next = HAK_SUBSYS_COUNT;  // next free index
+static _Atomic uint32_t site_next = HAK_SUBSYS_MAX;  // next free index
 static uint32_t* site_table;  // open addressing: index + 1, 0 = empty (under site_lock)
 static size_t site_table_cap;
 static char* site_arena;      // bump allocation of names (under site_lock)
 static size_t site_arena_left;
 
-static const char* const hak_subsys_names[HAK_SUBSYS_COUNT] = {"default", "json", "lang", "mir", "vm", "user1", "user2", "user3"};
+// ----- Subsystems -----
+// Names are written before the count that publishes them (release), so
+// readers need no lock.
+static char subsys_names[HAK_SUBSYS_MAX][HAK_SUBSYS_NAME_MAX + 1] = {"default"};
+static _Atomic uint32_t subsys_count = 1;
+
+static bool hak_subsys_name_ok(const char* name) {
+  size_t n = 0;
+  for (; name[n] != 0; n++) {
+    char c = name[n];
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+    if (!ok || n >= HAK_SUBSYS_NAME_MAX) return false;
+  }
+  return n > 0;
+}
+
+HAK_API hak_subsys_t hak_subsys_register(const char* name) {
+  if (name == NULL || !hak_subsys_name_ok(name)) {
+    errno = EINVAL;
+    return HAK_SUBSYS_INVALID;
+  }
+  pthread_mutex_lock(&site_lock);
+  uint32_t n = atomic_load_explicit(&subsys_count, memory_order_relaxed);
+  hak_subsys_t sub = HAK_SUBSYS_INVALID;
+  for (uint32_t i = 0; i < n && sub == HAK_SUBSYS_INVALID; i++) {
+    if (strcmp(subsys_names[i], name) == 0) sub = i;
+  }
+  if (sub == HAK_SUBSYS_INVALID && n < HAK_SUBSYS_MAX) {
+    strcpy(subsys_names[n], name);
+    atomic_store_explicit(&subsys_count, n + 1, memory_order_release);
+    sub = n;
+  }
+  pthread_mutex_unlock(&site_lock);
+  if (sub == HAK_SUBSYS_INVALID) {
+    _hak_warning("hak_subsys_register(\"%s\"): the %u subsystems a process may register are all taken", name,
+                 HAK_SUBSYS_MAX - 1);
+    errno = ENOSPC;
+  }
+  return sub;
+}
 
 HAK_API const char* hak_subsys_name(hak_subsys_t sub) {
-  return (unsigned)sub < HAK_SUBSYS_COUNT ? hak_subsys_names[sub] : NULL;
+  return sub < atomic_load_explicit(&subsys_count, memory_order_acquire) ? subsys_names[sub] : NULL;
+}
+
+HAK_API uint32_t hak_subsys_count(void) {
+  return atomic_load_explicit(&subsys_count, memory_order_acquire);
+}
+
+bool _hak_subsys_registered(hak_subsys_t sub) {
+  return sub < atomic_load_explicit(&subsys_count, memory_order_acquire);
 }
 
 static uint32_t hak_site_hash(unsigned sub, const char* name) {
@@ -103,7 +151,10 @@ static uint32_t hak_site_add(unsigned sub, const char* name, uint32_t hash) {
 }
 
 HAK_API hak_site_t hak_site_register(hak_subsys_t sub, const char* name) {
-  if ((unsigned)sub >= HAK_SUBSYS_COUNT) return HAK_SITE_DEFAULT;
+  if (!_hak_subsys_registered(sub)) {
+    errno = EINVAL;
+    return HAK_SITE_DEFAULT;
+  }
   if (name == NULL) return HAK_SITE_ANON(sub);
   uint32_t hash = hak_site_hash((unsigned)sub, name);
   uint32_t index = 0;
@@ -132,16 +183,16 @@ HAK_API hak_site_t hak_site_register(hak_subsys_t sub, const char* name) {
 HAK_API const char* hak_site_name(hak_site_t site) {
   uint32_t index = hak_site_index(site);
   unsigned sub = hak_site_subsys(site);
-  if (index < HAK_SUBSYS_COUNT) return index == sub ? hak_subsys_names[sub] : NULL;
+  if (index < HAK_SUBSYS_MAX) return index == sub ? hak_subsys_name(sub) : NULL;
   if (index >= atomic_load_explicit(&site_next, memory_order_acquire)) return NULL;
   hak_site_entry_t* e = hak_site_entry(index);
   return e != NULL && e->subsys == sub ? e->name : NULL;
 }
 
 const char* _hak_site_info(uint32_t index, hak_subsys_t* sub) {
-  if (index < HAK_SUBSYS_COUNT) {
+  if (index < HAK_SUBSYS_MAX) {
     *sub = (hak_subsys_t)index;
-    return hak_subsys_names[index];
+    return hak_subsys_name(index);
   }
   if (index >= atomic_load_explicit(&site_next, memory_order_acquire)) return NULL;
   hak_site_entry_t* e = hak_site_entry(index);

@@ -37,7 +37,7 @@ HAK_NO_TSAN static uint64_t hak_read_racy(const uint64_t* p) {
 
 static void hak_stats_merge_tld(hak_tld_t* tld, void* arg) {
   hak_stats_t* s = (hak_stats_t*)arg;
-  for (size_t i = 0; i < HAK_SUBSYS_COUNT; i++) {
+  for (size_t i = 0; i < HAK_SUBSYS_MAX; i++) {  // a heap not set up reads as zero
     const hak_heap_t* heap = hak_heap_of(tld, (hak_subsys_t)i);
     s->tiny_alloc += hak_read_racy(&heap->tier_alloc[HAK_TIER_TINY]);
     s->mid_alloc += hak_read_racy(&heap->tier_alloc[HAK_TIER_MID]);

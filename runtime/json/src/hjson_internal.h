@@ -14,16 +14,16 @@
 #define HJSON_INLINE static inline __attribute__((always_inline))
 
 // ----- Sites -----
-#define HJSON_SITE_DOC HAK_SITE(HAK_SUBSYS_JSON, "json.document")
-#define HJSON_SITE_STR HAK_SITE(HAK_SUBSYS_JSON, "json.string")
-#define HJSON_SITE_KEY HAK_SITE(HAK_SUBSYS_JSON, "json.key")
-#define HJSON_SITE_ARR HAK_SITE(HAK_SUBSYS_JSON, "json.array")
-#define HJSON_SITE_OBJ HAK_SITE(HAK_SUBSYS_JSON, "json.object")
-#define HJSON_SITE_ITEMS HAK_SITE(HAK_SUBSYS_JSON, "json.items")
-#define HJSON_SITE_PSTACK HAK_SITE(HAK_SUBSYS_JSON, "json.parse.stack")
-#define HJSON_SITE_PSCRATCH HAK_SITE(HAK_SUBSYS_JSON, "json.parse.scratch")
-#define HJSON_SITE_WBUF HAK_SITE(HAK_SUBSYS_JSON, "json.write.buffer")
-#define HJSON_SITE_WSTACK HAK_SITE(HAK_SUBSYS_JSON, "json.write.stack")
+#define HJSON_SITE_DOC HAK_SITE(HAK_SUBSYS("json"), "json.document")
+#define HJSON_SITE_STR HAK_SITE(HAK_SUBSYS("json"), "json.string")
+#define HJSON_SITE_KEY HAK_SITE(HAK_SUBSYS("json"), "json.key")
+#define HJSON_SITE_ARR HAK_SITE(HAK_SUBSYS("json"), "json.array")
+#define HJSON_SITE_OBJ HAK_SITE(HAK_SUBSYS("json"), "json.object")
+#define HJSON_SITE_ITEMS HAK_SITE(HAK_SUBSYS("json"), "json.items")
+#define HJSON_SITE_PSTACK HAK_SITE(HAK_SUBSYS("json"), "json.parse.stack")
+#define HJSON_SITE_PSCRATCH HAK_SITE(HAK_SUBSYS("json"), "json.parse.scratch")
+#define HJSON_SITE_WBUF HAK_SITE(HAK_SUBSYS("json"), "json.write.buffer")
+#define HJSON_SITE_WSTACK HAK_SITE(HAK_SUBSYS("json"), "json.write.stack")
 
 // ----- "tables.c" -----
 extern const uint64_t _hjson_pow5_128[651][2];  // 5^q for q in [-342, 308]

@@ -11,7 +11,7 @@
    Every diagnostic reads `FILE:LINE:COL: syntax error: MESSAGE` (LINE and COL
    from 1; COL counts bytes). The AST is plain data, read by runtime/mir; it
    lives until hlang_program_free(). All memory comes from the allocation
-   context given to hlang_parse(), under lang.* sites of HAK_SUBSYS_LANG; the
+   context given to hlang_parse(), under lang.* sites of the "lang" subsystem; the
    program frees its own blocks (it never releases the LANG heap in bulk, so
    several programs can live at once in one thread).
 

@@ -13,7 +13,7 @@
 #define HLANG_ALIGN 8
 
 static void* hlang_block_new(hlang_arena_t* arena, size_t size, bool big) {
-  hak_site_t site = big ? HAK_SITE(HAK_SUBSYS_LANG, "lang.big") : HAK_SITE(HAK_SUBSYS_LANG, "lang.ast");
+  hak_site_t site = big ? HAK_SITE(HAK_SUBSYS("lang"), "lang.big") : HAK_SITE(HAK_SUBSYS("lang"), "lang.ast");
   hlang_chunk_t* c = arena->alc->alloc(arena->alc->ctx, size, site);
   if hlang_unlikely(c == NULL) {
     if (arena->oom) longjmp(*arena->oom, 1);
@@ -69,7 +69,7 @@ void _hlang_arena_free(hlang_arena_t* arena) {
   hlang_chunk_t* c = arena->chunks;
   while (c) {
     hlang_chunk_t* next = c->next;
-    hak_site_t site = (c->size & 1) ? HAK_SITE(HAK_SUBSYS_LANG, "lang.big") : HAK_SITE(HAK_SUBSYS_LANG, "lang.ast");
+    hak_site_t site = (c->size & 1) ? HAK_SITE(HAK_SUBSYS("lang"), "lang.big") : HAK_SITE(HAK_SUBSYS("lang"), "lang.ast");
     arena->alc->free(arena->alc->ctx, c, c->size & ~(size_t)1, site);
     c = next;
   }

@@ -107,7 +107,7 @@ static void hlang_push_ptr(hlang_parser_t* p, void* item) {
   if (prog->scratch_len == prog->scratch_cap) {
     const hak_alc_t* alc = prog->arena.alc;
     uint32_t ncap = prog->scratch_cap ? prog->scratch_cap * 2 : 64;
-    hak_site_t site = HAK_SITE(HAK_SUBSYS_LANG, "lang.parse");
+    hak_site_t site = HAK_SITE(HAK_SUBSYS("lang"), "lang.parse");
     void* s = prog->scratch ? alc->realloc(alc->ctx, prog->scratch, prog->scratch_cap * sizeof(void*), ncap * sizeof(void*), site)
                             : alc->alloc(alc->ctx, ncap * sizeof(void*), site);
     if (s == NULL) longjmp(*prog->arena.oom, 1);

@@ -10,7 +10,7 @@
 static void hlang_free_scratch(hlang_program_t* prog) {
   if (prog->scratch == NULL) return;
   const hak_alc_t* alc = prog->arena.alc;
-  alc->free(alc->ctx, prog->scratch, prog->scratch_cap * sizeof(void*), HAK_SITE(HAK_SUBSYS_LANG, "lang.parse"));
+  alc->free(alc->ctx, prog->scratch, prog->scratch_cap * sizeof(void*), HAK_SITE(HAK_SUBSYS("lang"), "lang.parse"));
   prog->scratch = NULL;
   prog->scratch_len = prog->scratch_cap = 0;
 }
@@ -33,7 +33,7 @@ static bool hlang_parse_into(hlang_program_t* prog, const char* file, const char
 
 hlang_program_t* hlang_parse(const hak_alc_t* alc, const char* file, const char* src, size_t len) {
   if (alc == NULL) alc = hak_alc_default();
-  hlang_program_t* prog = alc->alloc(alc->ctx, sizeof *prog, HAK_SITE(HAK_SUBSYS_LANG, "lang.program"));
+  hlang_program_t* prog = alc->alloc(alc->ctx, sizeof *prog, HAK_SITE(HAK_SUBSYS("lang"), "lang.program"));
   if (prog == NULL) return NULL;
   memset(prog, 0, sizeof *prog);
   prog->arena.alc = alc;
@@ -45,7 +45,7 @@ void hlang_program_free(hlang_program_t* prog) {
   hlang_free_scratch(prog);
   const hak_alc_t* alc = prog->arena.alc;
   _hlang_arena_free(&prog->arena);
-  alc->free(alc->ctx, prog, sizeof *prog, HAK_SITE(HAK_SUBSYS_LANG, "lang.program"));
+  alc->free(alc->ctx, prog, sizeof *prog, HAK_SITE(HAK_SUBSYS("lang"), "lang.program"));
 }
 
 const char* hlang_program_file(const hlang_program_t* prog) { return prog ? prog->file : NULL; }

@@ -11,7 +11,7 @@
    The MIR of a function lives in the compiling thread's MIR heap: every
    node comes from the allocation context with a mir.* site, and after the
    function is lowered the whole heap is dropped with one
-   alc->release(alc->ctx, HAK_SUBSYS_MIR) call. A context without release
+   alc->release(alc->ctx, HAK_SUBSYS("mir")) call (the "mir" subsystem). A context without release
    (the libc one) gets every block freed one by one instead. So: one compile
    at a time per thread, and nothing else may keep blocks in that thread's
    MIR heap across a compile.

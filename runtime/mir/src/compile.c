@@ -141,7 +141,7 @@ hmir_status_t hmir_compile_source(const char* file, const char* src, size_t len,
 
 // Reads a whole file into a block of the context (site lang.source).
 static char* hmir_read_file(const hak_alc_t* alc, FILE* fp, size_t* len, size_t* cap) {
-  hak_site_t site = HAK_SITE(HAK_SUBSYS_LANG, "lang.source");
+  hak_site_t site = HAK_SITE(HAK_SUBSYS("lang"), "lang.source");
   size_t n = 0, c = 64 * 1024;
   char* buf = alc->alloc(alc->ctx, c, site);
   while (buf) {
@@ -177,6 +177,6 @@ hmir_status_t hmir_compile_file(const char* path, const hmir_options_t* opt, hbc
   hmir_status_t st = HMIR_ERR_IO;
   if (bad) fprintf(diag, "hakmem: cannot read %s\n", path);
   else st = hmir_compile_source(path, src, len, opt, out);
-  alc->free(alc->ctx, src, cap, HAK_SITE(HAK_SUBSYS_LANG, "lang.source"));
+  alc->free(alc->ctx, src, cap, HAK_SITE(HAK_SUBSYS("lang"), "lang.source"));
   return st;
 }

@@ -59,9 +59,9 @@ const char* hbc_ffi_type_name(hbc_ffi_type_t t) {
 }
 
 // ----- Memory -----
-static hak_site_t hbc_site_module(void) { return HAK_SITE(HAK_SUBSYS_VM, "vm.module"); }
-static hak_site_t hbc_site_code(void) { return HAK_SITE(HAK_SUBSYS_VM, "vm.code"); }
-static hak_site_t hbc_site_const(void) { return HAK_SITE(HAK_SUBSYS_VM, "vm.const"); }
+static hak_site_t hbc_site_module(void) { return HAK_SITE(HAK_SUBSYS("vm"), "vm.module"); }
+static hak_site_t hbc_site_code(void) { return HAK_SITE(HAK_SUBSYS("vm"), "vm.code"); }
+static hak_site_t hbc_site_const(void) { return HAK_SITE(HAK_SUBSYS("vm"), "vm.const"); }
 
 static void hbc_fail(hbc_module_t* m, const char* msg, const char* detail) {
   if (m->err[0]) return;

@@ -4,7 +4,7 @@
    site that names what it is (mir.instr, mir.block, mir.operands, ...): the
    MIR is the allocator's "many small, short-lived nodes" workload. Nothing is
    freed while the function is compiled; afterwards:
-   - bulk (alc->release != NULL, hakmem): one alc->release(ctx, HAK_SUBSYS_MIR)
+   - bulk (alc->release != NULL, hakmem): one alc->release(ctx, HAK_SUBSYS("mir"))
      drops the thread's whole MIR heap, in time proportional to its pages;
    - otherwise (the libc context of benchmark comparisons): every block was
      recorded in mem->track and is freed one by one.
@@ -65,7 +65,7 @@ void* _hmir_grow(hmir_func_t* f, const void* p, size_t old, size_t size, hak_sit
 void _hmir_mem_release(hmir_mem_t* mem) {
   const hak_alc_t* alc = mem->alc;
   if (mem->bulk) {
-    alc->release(alc->ctx, HAK_SUBSYS_MIR);
+    alc->release(alc->ctx, HAK_SUBSYS("mir"));
     return;
   }
   hmir_track_t* t = mem->track;

@@ -22,7 +22,7 @@
 #endif
 
 // ----- Sites -----
-#define HMIR_SITE(name) HAK_SITE(HAK_SUBSYS_MIR, name)
+#define HMIR_SITE(name) HAK_SITE(HAK_SUBSYS("mir"), name)
 
 // "mem.c"
 void _hmir_mem_init(hmir_mem_t* mem, const hak_alc_t* alc);

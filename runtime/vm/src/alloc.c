@@ -11,16 +11,16 @@
 
 hak_site_t _hvm_site_static(int which) {
   switch (which) {
-    case HVM_SITE_FRAME: return HAK_SITE(HAK_SUBSYS_VM, "vm.frame");
-    case HVM_SITE_STACK: return HAK_SITE(HAK_SUBSYS_VM, "vm.stack");
-    case HVM_SITE_GC: return HAK_SITE(HAK_SUBSYS_VM, "vm.gc");
-    case HVM_SITE_SCRATCH: return HAK_SITE(HAK_SUBSYS_VM, "vm.scratch");
-    case HVM_SITE_CONST: return HAK_SITE(HAK_SUBSYS_VM, "vm.const");
-    case HVM_SITE_PROGRAM: return HAK_SITE(HAK_SUBSYS_VM, "vm.program");
-    case HVM_SITE_CHAN: return HAK_SITE(HAK_SUBSYS_VM, "vm.chan");
-    case HVM_SITE_THREAD: return HAK_SITE(HAK_SUBSYS_VM, "vm.thread");
-    case HVM_SITE_COPY: return HAK_SITE(HAK_SUBSYS_VM, "vm.copy");
-    default: return HAK_SITE_ANON(HAK_SUBSYS_VM);
+    case HVM_SITE_FRAME: return HAK_SITE(HAK_SUBSYS("vm"), "vm.frame");
+    case HVM_SITE_STACK: return HAK_SITE(HAK_SUBSYS("vm"), "vm.stack");
+    case HVM_SITE_GC: return HAK_SITE(HAK_SUBSYS("vm"), "vm.gc");
+    case HVM_SITE_SCRATCH: return HAK_SITE(HAK_SUBSYS("vm"), "vm.scratch");
+    case HVM_SITE_CONST: return HAK_SITE(HAK_SUBSYS("vm"), "vm.const");
+    case HVM_SITE_PROGRAM: return HAK_SITE(HAK_SUBSYS("vm"), "vm.program");
+    case HVM_SITE_CHAN: return HAK_SITE(HAK_SUBSYS("vm"), "vm.chan");
+    case HVM_SITE_THREAD: return HAK_SITE(HAK_SUBSYS("vm"), "vm.thread");
+    case HVM_SITE_COPY: return HAK_SITE(HAK_SUBSYS("vm"), "vm.copy");
+    default: return HAK_SITE_ANON(HAK_SUBSYS("vm"));
   }
 }
 

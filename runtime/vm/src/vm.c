@@ -43,8 +43,8 @@ HVM_NOINLINE hak_site_t _hvm_site_slow(hvm_t* vm, const hvm_fn_t* fn, const hbc_
   char name[300];
   uint32_t at = (uint32_t)(ins - fn->code);
   snprintf(name, sizeof name, "%s:%u %s", vm->prog->m->file, fn->f->lines[at], hvm_op_what(fn, ins));
-  hak_site_t s = hak_site_register(HAK_SUBSYS_VM, name);
-  if (s == 0) s = HAK_SITE_ANON(HAK_SUBSYS_VM);
+  hak_site_t s = hak_site_register(HAK_SUBSYS("vm"), name);
+  if (s == 0) s = HAK_SITE_ANON(HAK_SUBSYS("vm"));
   atomic_store_explicit(&fn->sites[at], s, memory_order_relaxed);
   return s;
 }
@@ -141,7 +141,7 @@ hvm_t* _hvm_vm_new(hvm_program_t* p) {
   vm->max_stack = p->opt.max_stack ? p->opt.max_stack : HVM_MAX_STACK_DEFAULT;
   vm->stress = p->opt.gc_stress;
   vm->debt = vm->stress ? 0 : -(int64_t)HVM_GC_MIN;
-  vm->site = HAK_SITE_ANON(HAK_SUBSYS_VM);
+  vm->site = HAK_SITE_ANON(HAK_SUBSYS("vm"));
   vm->nfns = p->m->nfuncs;
   vm->fns = alc->alloc(alc->ctx, vm->nfns * sizeof(hvm_fn_t), _hvm_site_static(HVM_SITE_PROGRAM));
   vm->nstack = 256;
