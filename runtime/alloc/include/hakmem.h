@@ -34,7 +34,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define HAKMEM_VERSION 100  // major*100 + minor
+// The version of this header (CMake's project version is read from here).
+// The library's soname carries the major version: a program built against
+// one major version runs with any later library of the same major version.
+#define HAKMEM_VERSION_MAJOR 1
+#define HAKMEM_VERSION_MINOR 1
+#define HAKMEM_VERSION_PATCH 0
+#define HAKMEM_VERSION (HAKMEM_VERSION_MAJOR * 100 + HAKMEM_VERSION_MINOR)  // in hak_stats_t.version
 
 #ifdef __cplusplus
 extern "C" {
@@ -56,6 +62,10 @@ extern "C" {
 #define hak_attr_alloc_align(n)
 #define hak_decl_nodiscard
 #endif
+
+// The version of the library running, "MAJOR.MINOR.PATCH" (the header's
+// HAKMEM_VERSION_* macros give the one the program was built against).
+HAK_API const char* hak_version(void);
 
 // ----- Sites -----
 typedef uint32_t hak_site_t;

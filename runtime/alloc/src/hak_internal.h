@@ -17,13 +17,20 @@
 #define HAK_COLD __attribute__((cold, noinline))
 #define HAK_NORETURN __attribute__((noreturn))
 #define HAK_INTERN __attribute__((visibility("hidden")))
-// The thread-state pointer: initial-exec in libhakmem.so (no __tls_get_addr
-// call), local-exec in the static libraries, which only go into executables
-// (one `mov %fs:OFFSET` instead of a GOT load plus the access).
+// The thread-state pointer's TLS model, per library:
+// - libhakmem.so (the drop-in, loaded at start-up): initial-exec, no
+//   __tls_get_addr call, a GOT load plus the access;
+// - libhakmem-override.a (executables only): local-exec, one `mov %fs:OFFSET`;
+// - libhakmem.a (embedding): the compiler's default for position-independent
+//   code (global-dynamic), which the linker relaxes to local-exec in an
+//   executable, and which works in a shared object loaded by dlopen, where
+//   initial-exec may find no static TLS space left.
 #if HAK_TLS_LOCAL_EXEC
 #define HAK_TLS_IE __attribute__((tls_model("local-exec")))
-#else
+#elif HAK_TLS_INITIAL_EXEC
 #define HAK_TLS_IE __attribute__((tls_model("initial-exec")))
+#else
+#define HAK_TLS_IE
 #endif
 
 // ----- Asserts (C1) -----
@@ -109,6 +116,7 @@ HAK_INTERN void _hak_tld_fork_child(void);
 HAK_INTERN void _hak_tld_on_thread_exit(void* value);
 HAK_INTERN void _hak_tld_collect_abandoned(void);
 HAK_INTERN void _hak_tld_lock(bool lock);
+HAK_INTERN void _hak_tld_unload(void);
 
 // ----- "free.c" (included by alloc.c) -----
 HAK_INTERN void _hak_free_generic(void* p, hak_site_t site, bool from_malloc);

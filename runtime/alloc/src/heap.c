@@ -14,6 +14,7 @@
    its segments; the free fast path compares it with the caller's. Beyond
    HAK_TLD_ID_MAX live tlds, or in checked mode, a tld's segments are marked
    HAK_SEGMAP_SLOW and its frees all take the slow path. */
+#define _GNU_SOURCE  // pthread_timedjoin_np
 #include <pthread.h>
 #include <signal.h>
 #include <time.h>
@@ -139,9 +140,11 @@ hak_tld_t* _hak_tld_acquire_for(uint8_t owner) {
 // allocates any more. A detached thread, started at the first thread exit,
 // sleeps until kicked, then wakes every purge delay until nothing is pending.
 static pthread_mutex_t purger_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t purger_cond = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t purger_cond;  // CLOCK_MONOTONIC, made when the purger starts
+static pthread_t purger_thread;
 static bool purger_started;
 static bool purger_pending;
+static bool purger_stop;  // the library is being unloaded: the purger returns
 
 // How to collect an abandoned tld: keep each class's last empty page while
 // it is young (a new thread may adopt it within the purge delay), free every
@@ -171,24 +174,46 @@ static bool hak_purge_pass(void) {
   return pending;
 }
 
+// Waits on purger_cond (purger_lock held) until kicked, stopped, or `ms`
+// milliseconds have passed (ms < 0: no time limit).
+static void hak_purger_wait(long ms) {
+  if (ms < 0) {
+    pthread_cond_wait(&purger_cond, &purger_lock);
+    return;
+  }
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  ts.tv_sec += (time_t)(ms / 1000);
+  ts.tv_nsec += (ms % 1000) * 1000000L;
+  if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+  pthread_cond_timedwait(&purger_cond, &purger_lock, &ts);
+}
+
 static void* hak_purger_main(void* arg) {
   (void)arg;
   pthread_mutex_lock(&purger_lock);
-  for (;;) {
-    while (!purger_pending) pthread_cond_wait(&purger_cond, &purger_lock);
+  while (!purger_stop) {
+    if (!purger_pending) {
+      hak_purger_wait(-1);
+      continue;
+    }
     purger_pending = false;
-    pthread_mutex_unlock(&purger_lock);
     bool more = true;
-    while (more) {
+    while (more && !purger_stop) {
       long delay = _hak_option_fast(HAK_OPT_PURGE_DELAY_MS);
       if (delay < 0) break;
-      struct timespec ts = {(time_t)(delay / 1000), (long)(delay % 1000) * 1000000L + 1000000L};
-      if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
-      nanosleep(&ts, NULL);
+      // One delay (and a millisecond, so that what was due is due), then a pass.
+      int64_t until = _hak_prim_clock_ms() + delay + 1;
+      for (int64_t now = _hak_prim_clock_ms(); now < until && !purger_stop; now = _hak_prim_clock_ms()) {
+        hak_purger_wait((long)(until - now));
+      }
+      if (purger_stop) break;
+      pthread_mutex_unlock(&purger_lock);
       more = hak_purge_pass();
+      pthread_mutex_lock(&purger_lock);
     }
-    pthread_mutex_lock(&purger_lock);
   }
+  pthread_mutex_unlock(&purger_lock);
   return NULL;
 }
 
@@ -196,21 +221,42 @@ static void hak_purger_kick(void) {
   if (_hak_option_fast(HAK_OPT_PURGE_DELAY_MS) < 0) return;
   pthread_mutex_lock(&purger_lock);
   purger_pending = true;
-  if (!purger_started) {
+  if (!purger_started && !purger_stop) {
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&purger_cond, &ca);
+    pthread_condattr_destroy(&ca);
     // The purger must not take the program's signals.
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_t t;
-    purger_started = pthread_create(&t, &attr, hak_purger_main, NULL) == 0;
-    pthread_attr_destroy(&attr);
+    purger_started = pthread_create(&purger_thread, NULL, hak_purger_main, NULL) == 0;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
   }
-  pthread_cond_signal(&purger_cond);
+  if (purger_started) pthread_cond_signal(&purger_cond);
   pthread_mutex_unlock(&purger_lock);
+}
+
+// The library is being unloaded (dlclose of a shared object it is linked
+// into) or the process ends: no code of it may run afterwards. Exiting
+// threads no longer call it (the thread key is deleted) and the purger
+// thread returns and is joined (it wakes at once; a second at most if it is
+// in a pass). What the library mapped stays mapped: blocks it handed out may
+// still be in use.
+void _hak_tld_unload(void) {
+  _hak_prim_thread_key_delete();
+  pthread_mutex_lock(&purger_lock);
+  bool started = purger_started;
+  purger_stop = true;
+  if (started) pthread_cond_signal(&purger_cond);
+  pthread_mutex_unlock(&purger_lock);
+  if (started) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 1;
+    if (pthread_timedjoin_np(purger_thread, NULL, &ts) == 0) purger_started = false;
+  }
 }
 
 // ----- Thread exit -----
@@ -377,7 +423,6 @@ void _hak_tld_lock(bool lock) {
 void _hak_tld_fork_child(void) {
   pthread_mutex_init(&tld_lock, NULL);
   pthread_mutex_init(&purger_lock, NULL);
-  pthread_cond_init(&purger_cond, NULL);
-  purger_started = false;  // the child has no purger thread
+  purger_started = false;  // the child has no purger thread (its condition variable is made anew when it starts)
   purger_pending = false;
 }

@@ -107,6 +107,19 @@ __attribute__((constructor)) static void hak_constructor(void) {
   _hak_init();
 }
 
+// Unloaded (dlclose of a shared object that links libhakmem.a), or the
+// process ends: see _hak_tld_unload.
+__attribute__((destructor)) static void hak_destructor(void) {
+  if (atomic_load_explicit(&hak_init_state, memory_order_acquire) == 2) _hak_tld_unload();
+}
+
+// ----- Version -----
+#define HAK_STR_(x) #x
+#define HAK_STR(x) HAK_STR_(x)
+HAK_API const char* hak_version(void) {
+  return HAK_STR(HAKMEM_VERSION_MAJOR) "." HAK_STR(HAKMEM_VERSION_MINOR) "." HAK_STR(HAKMEM_VERSION_PATCH);
+}
+
 // ----- Messages -----
 static void hak_vmessage(const char* prefix, const char* fmt, va_list ap) {
   char buf[512];

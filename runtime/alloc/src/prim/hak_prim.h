@@ -36,6 +36,8 @@ uint64_t _hak_prim_thread_id(void);
 // Calls on_exit(tld) when a thread that registered a value exits.
 int _hak_prim_thread_key_init(void (*on_exit)(void* value));
 void _hak_prim_thread_key_set(void* value);
+// No thread-exit call any more (the library is being unloaded).
+void _hak_prim_thread_key_delete(void);
 int _hak_prim_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void));
 
 #endif  // HAK_PRIM_H

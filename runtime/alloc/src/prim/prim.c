@@ -133,6 +133,10 @@ void _hak_prim_thread_key_set(void* value) {
   pthread_setspecific(prim_key, value);
 }
 
+void _hak_prim_thread_key_delete(void) {
+  pthread_key_delete(prim_key);
+}
+
 int _hak_prim_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void)) {
   return pthread_atfork(prepare, parent, child);
 }
