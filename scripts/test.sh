@@ -1,7 +1,8 @@
 #!/bin/sh
 # `make test`: every test, on a fresh Debian 12 machine (deps.sh installed
 # what is missing). Builds, in order:
-#   build/        Release, -Werror: unit, stress, drop-in, script and smoke tests
+#   build/        Release, -Werror: unit, stress, drop-in, install, script and smoke tests
+#   build-alloc/  the allocator alone (HAK_ALLOCATOR_ONLY): its tests, drop-in and install
 #   build-debug/  Debug (HAK_DEBUG=2, valgrind client requests): the same tests
 #                 with asserts, plus memcheck and helgrind runs
 #   build-asan/   ASan+UBSan: the tests that list SANITIZE address
@@ -28,6 +29,12 @@ scripts/check-layers.sh
 stage "Release build and tests"
 configure_build build -DCMAKE_BUILD_TYPE=Release -DHAK_BUILD_TESTS=ON
 ctest --test-dir build --output-on-failure -j "$JOBS"
+
+stage "Allocator-only build (a C compiler, cmake and pthreads: no C++, no libffi)"
+# CMAKE_CXX_COMPILER=false: any C++ in this configuration fails the stage.
+configure_build build-alloc -DCMAKE_BUILD_TYPE=Release -DHAK_ALLOCATOR_ONLY=ON -DHAK_BUILD_TESTS=ON \
+  -DCMAKE_CXX_COMPILER=false
+ctest --test-dir build-alloc --output-on-failure -j "$JOBS"
 
 stage "Debug build: asserts, memcheck, helgrind"
 configure_build build-debug -DCMAKE_BUILD_TYPE=Debug -DHAK_BUILD_TESTS=ON -DHAK_BUILD_BENCH=OFF
