@@ -1,0 +1,3 @@
+io.write("partial ")
+io.stdout:flush()
+os.exit(3)

@@ -1,0 +1,5 @@
+local function f(x) return x.field end
+local function g() return f(nil) end
+print("before")
+g()
+print("not reached")

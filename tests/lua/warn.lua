@@ -1,0 +1,6 @@
+warn("not shown")
+warn("@on")
+warn("shown ", "in ", "pieces")
+warn("@off")
+warn("hidden")
+print("done")
