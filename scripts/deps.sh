@@ -12,7 +12,7 @@ want=${1:-test}
 pkgs="cmake make gcc g++ pkg-config libcmocka-dev libffi-dev valgrind clang libclang-rt-14-dev python3 gzip coreutils procps liblua5.4-dev lua5.4"
 if [ "$want" = bench ]; then
   # The peers the benchmarks compare against.
-  pkgs="$pkgs libmimalloc-dev libjemalloc-dev libtcmalloc-minimal4 libcjson-dev"
+  pkgs="$pkgs libmimalloc-dev libjemalloc-dev libtcmalloc-minimal4 libcjson-dev time"
 fi
 
 missing=""
