@@ -155,6 +155,27 @@ HAK_API void* hak_calloc_at(size_t n, size_t size, hak_site_t site) {
   return hak_alloc_slow(total, site, true, NULL);
 }
 
+// An allocation of the malloc family (caller: the return address the sampled
+// profile attributes it to) or of hak_*_at (caller NULL): the same fast paths
+// either way. realloc(NULL, n), a realloc that moves and an aligned_alloc of
+// 16 or less come here; they took the slow path every time before (a
+// program that allocates through realloc, like Lua's default allocator,
+// paid it on every allocation).
+static inline void* hak_alloc_for(size_t size, hak_site_t site, void* caller) {
+  if (caller == NULL) return hak_alloc_at(size, site);
+  hak_heap_t* heap = hak_heap_for_site(_hak_tld, site);
+  if (!heap->profiling) {  // with profiling on, the slow path takes the sample
+    if (size < heap->malloc_limit) {
+      void* p = hak_page_pop(heap, heap->direct[(size + 7) >> 3]);
+      if (p != NULL) return p;
+    } else if (size <= HAK_LARGE_MAX && heap->mid_fast) {
+      void* p = hak_alloc_mid(heap, size, false);
+      if (p != NULL) return p;
+    }
+  }
+  return hak_alloc_slow(size, site, false, caller);
+}
+
 #include "free.c"
 
 // ----- Aligned -----
@@ -175,7 +196,7 @@ static void* hak_aligned_impl(size_t alignment, size_t size, hak_site_t site, vo
     size_t s = alignment <= 8 ? size : (size + 15) & ~(size_t)15;
     if (s < size) s = SIZE_MAX;
     if (s == 0 && alignment > 8) s = 16;  // size 0 would get the 8-byte class
-    return caller != NULL ? hak_alloc_slow(s, site, false, caller) : hak_alloc_at(s, site);
+    return hak_alloc_for(s, site, caller);
   }
   hak_heap_t* heap = _hak_heap_get(site);
   if (heap == NULL) return NULL;
@@ -191,7 +212,7 @@ static void* hak_aligned_impl(size_t alignment, size_t size, hak_site_t site, vo
   }
   if (alignment <= 64 && size % alignment == 0 && _hak_class_size[hak_size_class(size)] % alignment == 0) {
     // Page starts are 64-aligned: the block is aligned already.
-    return caller != NULL ? hak_alloc_slow(size, site, false, caller) : hak_alloc_at(size, site);
+    return hak_alloc_for(size, site, caller);
   }
   uint8_t* block = _hak_alloc_generic(heap, over, site, false);
   if (block == NULL) return NULL;
@@ -228,7 +249,7 @@ HAK_API bool hak_owns(const void* p) {
 
 // ----- Realloc -----
 static void* hak_realloc_move(void* p, size_t old_usable, size_t size, hak_site_t site, void* caller) {
-  void* q = caller != NULL ? hak_alloc_slow(size, site, false, caller) : hak_alloc_at(size, site);
+  void* q = hak_alloc_for(size, site, caller);
   if (q == NULL) return NULL;
   memcpy(q, p, old_usable < size ? old_usable : size);
   hak_free_inline(p, site, caller != NULL);
@@ -237,10 +258,26 @@ static void* hak_realloc_move(void* p, size_t old_usable, size_t size, hak_site_
 
 // `caller`: non-NULL for realloc in libhakmem.so (sampled profile).
 static void* hak_realloc_impl(void* p, size_t size, hak_site_t site, void* caller) {
-  if (p == NULL) return caller != NULL ? hak_alloc_slow(size, site, false, caller) : hak_alloc_at(size, site);
+  if (p == NULL) return hak_alloc_for(size, site, caller);
   if (size == 0) {
     hak_free_inline(p, site, caller != NULL);
     return NULL;
+  }
+  {
+    // The caller's own block in a page with no flag (so p is the block's
+    // start): the free fast path's test, then in place or a move on the
+    // fast paths, without the full lookup.
+    hak_tld_t* tld = _hak_tld;
+    size_t i = (uintptr_t)p >> HAK_SEGMENT_SHIFT;
+    uint8_t id = caller != NULL ? tld->fast_id : tld->fast_id_at;
+    if (i < HAK_SEGMAP_COUNT && __atomic_load_n(&_hak_segmap[i], __ATOMIC_RELAXED) == id) {
+      hak_page_t* page = hak_page_of(hak_segment_of(p), p);
+      if hak_likely(hak_page_flags_byte(page) == 0) {
+        size_t usable = page->block_size;
+        if (size <= usable && size >= usable / 2) return p;
+        return hak_realloc_move(p, usable, size, site, caller);
+      }
+    }
   }
   hak_lookup_t lk;
   if hak_unlikely(!hak_lookup(p, &lk)) {
