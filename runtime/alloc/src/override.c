@@ -35,7 +35,9 @@ static HAK_NOINLINE void* hak_malloc_sample(hak_heap_t* heap, void* p, size_t us
     }                                                                                                       \
   } while (0)
 
-HAK_MALLOC_API void* malloc(size_t size) {
+// malloc's body, inlined into malloc and the C++ operators new: the fast
+// paths, then the slow path with the address the caller returns to.
+static inline __attribute__((always_inline)) void* hak_malloc_inline(size_t size) {
   hak_heap_t* heap = hak_heap_of(_hak_tld, HAK_SUBSYS_DEFAULT);
   if hak_likely(size < heap->malloc_limit) {
     hak_page_t* page = heap->direct[(size + 7) >> 3];
@@ -49,6 +51,10 @@ HAK_MALLOC_API void* malloc(size_t size) {
     if (p != NULL) return p;
   }
   return hak_alloc_slow(size, HAK_SITE_DEFAULT, false, __builtin_return_address(0));
+}
+
+HAK_MALLOC_API void* malloc(size_t size) {
+  return hak_malloc_inline(size);
 }
 
 HAK_MALLOC_API void free(void* p) {
@@ -175,20 +181,9 @@ static HAK_NOINLINE void* hak_new_failed(const char* name, hak_new_kind_t kind, 
   }
 }
 
-static inline void* hak_new_impl(size_t size, const char* name, hak_new_kind_t kind, const void* tag) {
-  hak_heap_t* heap = hak_heap_of(_hak_tld, HAK_SUBSYS_DEFAULT);
-  if hak_likely(size < heap->malloc_limit) {
-    hak_page_t* page = heap->direct[(size + 7) >> 3];
-    void* p = hak_page_pop(heap, page);
-    if hak_likely(p != NULL) {
-      HAK_MALLOC_TICK(heap, p, page->block_size);
-      return p;
-    }
-  } else if (size <= HAK_LARGE_MAX && heap->mid_fast) {
-    void* p = hak_alloc_mid(heap, size, false);
-    if (p != NULL) return p;
-  }
-  void* p = hak_alloc_slow(size, HAK_SITE_DEFAULT, false, __builtin_return_address(0));
+static inline __attribute__((always_inline)) void* hak_new_impl(size_t size, const char* name, hak_new_kind_t kind,
+                                                                const void* tag) {
+  void* p = hak_malloc_inline(size);
   if hak_unlikely(p == NULL) return hak_new_failed(name, kind, size, 0, tag);
   return p;
 }
