@@ -27,6 +27,12 @@ static const hak_cmd_t hak_cmds[] = {
     {"bench", hak_cmd_bench,
      "bench [--scenario L] [--threads L] [--allocator L|NAME=PATH,...] [--runs N] [--json F] [--svg F] [--smoke] [--list] [--help]"},
 #endif
+#ifdef HAK_HAVE_CMD_PROF
+    {"prof", hak_cmd_prof, "prof [-o OUT] [--format F] [--sample KIB] [--interval SEC] [--signal SIG] [--top N] [--skip RE] [--lib PATH] -- CMD ARGS..."},
+#endif
+#ifdef HAK_HAVE_CMD_REPORT
+    {"report", hak_cmd_report, "report FILE.hprof [--format text|json|svg|folded|pprof] [-o OUT] [--type T] [--top N] [--skip RE]..."},
+#endif
     {NULL, NULL, NULL},
 };
 
