@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hakmem.h"
 #include "lauxlib.h"
@@ -261,12 +262,14 @@ static int hklua_main(lua_State* L) {
 }
 
 // ----- Profile at exit (also after os.exit) -----
+// The data file; `hakmem report FILE` renders it.
 static const char* profile_out;
 
 static void hklua_profile_at_exit(void) {
-  int rc = profile_out != NULL ? hak_profile_write(profile_out) : hak_profile_report(stderr, HAK_REPORT_TEXT, 20);
-  if (rc != 0) fprintf(stderr, "%s: cannot write the profile%s%s: %s\n", progname, profile_out ? " to " : "",
-                       profile_out ? profile_out : "", strerror(rc));
+  const char* path = profile_out != NULL ? profile_out : "hklua.%p.hprof";
+  int rc = hak_profile_write(path);
+  if (rc != 0) fprintf(stderr, "%s: cannot write the profile to %s: %s\n", progname, path, strerror(rc));
+  else if (profile_out == NULL) fprintf(stderr, "%s: profile written to hklua.%ld.hprof (hakmem report renders it)\n", progname, (long)getpid());
 }
 
 static int hklua_usage(void) {

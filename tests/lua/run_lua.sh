@@ -17,8 +17,8 @@ cmp -s "$work/lua.out" "$work/hk.out" || { echo "stdout differs:"; diff "$work/l
 cmp -s "$work/lua.err.n" "$work/hk.err.n" || { echo "stderr differs:"; diff "$work/lua.err.n" "$work/hk.err.n" | head -20; fail=1; }
 [ "$lua_rc" = "$hk_rc" ] || { echo "exit status: lua5.4 $lua_rc, hklua $hk_rc"; fail=1; }
 # The profile: every object came from hakmem, per kind.
-"$hklua" --profile --profile-out "$work/p.json" "$script" "$@" >/dev/null 2>&1
-grep -q '"subsystem":"lua"' "$work/p.json" || { echo "profile: no lua subsystem in $work/p.json"; fail=1; }
-grep -q '"name":"lua.string","subsystem":"lua","allocs":[1-9]' "$work/p.json" || { echo "profile: no lua.string allocations"; fail=1; }
+"$hklua" --profile --profile-out "$work/p.hprof" "$script" "$@" >/dev/null 2>&1
+grep -q '^site [0-9]* lua 1 ' "$work/p.hprof" || { echo "profile: no lua site in $work/p.hprof"; fail=1; }
+grep -q '^site [0-9]* lua 1 [1-9][0-9]* .* lua\.string$' "$work/p.hprof" || { echo "profile: no lua.string allocations"; fail=1; }
 [ $fail = 0 ] && echo "run_lua: $(basename "$script"): same output, errors and exit status ($lua_rc) as lua5.4; objects served by hakmem"
 exit $fail

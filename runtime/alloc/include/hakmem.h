@@ -37,8 +37,8 @@
 // The version of this header (CMake's project version is read from here).
 // The library's soname carries the major version: a program built against
 // one major version runs with any later library of the same major version.
-#define HAKMEM_VERSION_MAJOR 1
-#define HAKMEM_VERSION_MINOR 1
+#define HAKMEM_VERSION_MAJOR 2
+#define HAKMEM_VERSION_MINOR 0
 #define HAKMEM_VERSION_PATCH 0
 #define HAKMEM_VERSION (HAKMEM_VERSION_MAJOR * 100 + HAKMEM_VERSION_MINOR)  // in hak_stats_t.version
 
@@ -184,18 +184,20 @@ HAK_API size_t hak_heap_release(hak_subsys_t sub);
 HAK_API void hak_collect(bool force);
 
 // ----- Per-site profile -----
-// Profiling counts, per site and per thread with no lock or atomic, the
-// allocations, bytes, frees, freed bytes, live bytes and peak live bytes of
-// every site; reading merges the threads. Bytes are usable block sizes. Calls
-// through hak_*_at are counted exactly. In libhakmem.so, malloc & co are
-// sampled instead: one allocation per HAKMEM_PROFILE_SAMPLE KiB on average is
-// attributed to its caller's return address (named by symbol at report time)
-// and scaled up to an unbiased estimate. Peak live bytes are exact when a
-// site's blocks are freed by the thread that allocated them, otherwise the sum
-// of the per-thread peaks (an upper bound).
+// Two kinds of data, both written to one data file (docs/profile-format.md)
+// that the `hakmem` command renders (text, JSON, SVG, folded stacks, pprof):
+// - Sites: calls through hak_*_at are counted exactly, per site and per
+//   thread with no lock or atomic; reading merges the threads. Peak live
+//   bytes are exact when a site's blocks are freed by the thread that
+//   allocated them, otherwise the sum of the per-thread peaks (an upper bound).
+// - Call stacks: in libhakmem.so, malloc & co are sampled, one allocation per
+//   HAKMEM_PROFILE_SAMPLE KiB on average with exponential intervals; each
+//   sample records its call stack (up to 64 frames) and is weighted so that
+//   blocks, bytes, live and peak bytes per stack are unbiased estimates.
+// Bytes are usable block sizes.
 typedef struct hak_site_stats_s {
-  hak_site_t site;       // its id (for sampled call sites: a site named by address)
-  const char* name;      // registered name, or "symbol+0xoff (object)" for call sites
+  hak_site_t site;       // its id
+  const char* name;      // its registered name
   uint64_t allocs;
   uint64_t bytes;
   uint64_t frees;
@@ -204,23 +206,21 @@ typedef struct hak_site_stats_s {
   int64_t peak;
 } hak_site_stats_t;
 
-typedef enum hak_report_format_e { HAK_REPORT_TEXT, HAK_REPORT_JSON, HAK_REPORT_SVG } hak_report_format_t;
-
 // Turns profiling on or off for the process (HAKMEM_PROFILE=1 at start). The
 // calling thread switches at once, others at their next allocation slow path.
-// Counters are kept when profiling is turned off.
+// What was collected is kept when profiling is turned off.
 HAK_API void hak_profile_enable(bool on);
 HAK_API bool hak_profile_enabled(void);
 // Fills out[0..cap) with the sites that allocated, merged over all threads,
 // by bytes allocated, largest first; returns how many sites there are (which
 // may be more than cap). Names stay valid for the life of the process.
 HAK_API size_t hak_profile_snapshot(hak_site_stats_t* out, size_t cap);
-// Writes the report: per-subsystem totals then the `top` sites by bytes (0:
-// 20) as text; the same as one JSON object; or an SVG picture with bar charts
-// of the top 20 sites by bytes and by peak live bytes. Returns 0 or errno.
-HAK_API int hak_profile_report(FILE* out, hak_report_format_t format, size_t top);
-// Writes the report to `path`, JSON for *.json, SVG for *.svg, text
-// otherwise. Returns 0 or errno. HAKMEM_PROFILE_OUT=path does this at exit.
+// Writes the profile data (sites and sampled stacks) to `out`. Returns 0 or
+// an errno value.
+HAK_API int hak_profile_dump(FILE* out);
+// Writes the profile data to `path` (written whole to a temporary name, then
+// renamed; "%p" in path becomes the process id). Returns 0 or an errno value.
+// HAKMEM_PROFILE_OUT=path does this at exit.
 HAK_API int hak_profile_write(const char* path);
 
 // ----- Statistics -----
@@ -284,6 +284,10 @@ typedef enum hak_option_e {
   HAK_OPT_WHALE_CACHE_MAX_MB, // most MiB kept in the whale cache (default 256)
   HAK_OPT_ABORT_ON_INVALID,   // abort on an invalid free even without checked mode (default 0)
   HAK_OPT_PURGE_DIRTY_MAX_KB, // a thread's freed-but-unpurged memory is purged at once beyond this many KiB (default 1024; -1: no bound)
+  HAK_OPT_PROFILE_INTERVAL_MS, // profiling: also write the data file every this many ms (default 0: at exit only)
+  HAK_OPT_PROFILE_SIGNAL,     // profiling: also write the data file when this signal arrives (default 0: none)
+  HAK_OPT_PROFILE_SEED,       // profiling: seed of the sampling intervals (default 0: a different stream each run)
+  HAK_OPT_PROFILE_CRASH,      // profiling from the environment: write the data file on a fatal signal (default 1)
   HAK_OPTION_COUNT
 } hak_option_t;
 

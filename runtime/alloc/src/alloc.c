@@ -85,12 +85,7 @@ static HAK_NOINLINE void* hak_alloc_slower(size_t size, hak_site_t site, bool ze
     }
   }
   void* p = _hak_alloc_generic(heap, size, site, zero);
-  if hak_unlikely(tld->profiling && p != NULL) {
-    // Sampling counts requested bytes down (profile.c looks the block up when
-    // it takes a sample); exact counting needs the block size.
-    if (caller != NULL) hak_prof_malloc_tick(tld, p, size, caller);
-    else hak_prof_count_alloc(tld, site, hak_usable_size(p));
-  }
+  if hak_unlikely(tld->profiling && p != NULL) _hak_profile_count_alloc(tld, p, hak_usable_size(p), site, caller);
   return p;
 }
 
@@ -228,7 +223,7 @@ static void* hak_aligned_impl(size_t alignment, size_t size, hak_site_t site, vo
     hak_track_free(block);
     hak_track_malloc(p, page->block_size - (size_t)(p - block), false);
   }
-  if (heap->tld->profiling) _hak_profile_count_alloc(heap->tld, p, page->block_size, site, caller);
+  if (heap->tld->profiling) _hak_profile_count_alloc(heap->tld, p, page->block_size - (size_t)(p - block), site, caller);
   return p;
 }
 
@@ -291,9 +286,10 @@ static void* hak_realloc_impl(void* p, size_t size, hak_site_t site, void* calle
       size_t old_usable = _hak_whale_usable(w, p);
       void* q = _hak_whale_realloc(w, p, size, site);
       hak_tld_t* tld = _hak_tld;
-      if (q != NULL && tld->profiling && caller == NULL) {  // the block changed size: the profile follows
-        hak_prof_count_free(tld, site, old_usable);
-        hak_prof_count_alloc(tld, site, hak_usable_size(q));
+      if (q != NULL) {  // the block changed size: a free and an allocation for the profile
+        bool sampled = caller != NULL && atomic_load_explicit(&_hak_samples_live, memory_order_relaxed) != 0;
+        if (sampled || (caller == NULL && tld->profiling)) _hak_profile_count_free(tld, p, old_usable, site, caller != NULL, NULL);
+        if (tld->profiling) _hak_profile_count_alloc(tld, q, hak_usable_size(q), site, caller);
       }
       return q;
     }

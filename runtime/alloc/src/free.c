@@ -123,7 +123,9 @@ static HAK_NOINLINE void hak_free_block(void* p, hak_site_t site, hak_tld_t* tld
   size_t usable;
   if (lk.kind == HAK_LOOKUP_WHALE) {
     usable = _hak_whale_usable(lk.whale, p);
-    if (tld->profiling) _hak_profile_count_free(tld, p, usable, site, from_malloc, NULL);
+    if (from_malloc ? atomic_load_explicit(&_hak_samples_live, memory_order_relaxed) != 0 : tld->profiling) {
+      _hak_profile_count_free(tld, p, usable, site, from_malloc, NULL);
+    }
     if hak_unlikely(!_hak_whale_free(lk.whale, p, site)) {  // lost a race with another free of it
       if (tld != &_hak_tld_empty) tld->invalid_free++;
       return;
@@ -133,7 +135,7 @@ static HAK_NOINLINE void hak_free_block(void* p, hak_site_t site, hak_tld_t* tld
     hak_block_t* block = (hak_block_t*)lk.block;
     usable = page->block_size - (size_t)((uint8_t*)p - lk.block);
     if (page->has_checked) _hak_check_free(page, lk.block, p, site);
-    if (tld->profiling && (!from_malloc || atomic_load_explicit(&page->samples, memory_order_relaxed) != 0)) {
+    if (from_malloc ? atomic_load_explicit(&page->samples, memory_order_relaxed) != 0 : tld->profiling) {
       _hak_profile_count_free(tld, p, usable, site, from_malloc, page);
     }
     hak_track_free(p);
@@ -213,7 +215,7 @@ HAK_NOINLINE void _hak_free_generic(void* p, hak_site_t site, bool from_malloc) 
           hak_page_flag_clear(page, HAK_PAGE_SAMPLED);
           uf = page->used_flags;
         }
-        if (n == 0 || (n == 1 && page->sample_block != p)) {
+        if (n == 0 || (n == 1 && page->sample_block != NULL && page->sample_block != p)) {
           hak_free_local_push(tld, page, (hak_block_t*)p, uf);
           if ((uf & HAK_PAGE_USED_MASK) == 1) _hak_page_retire(page, true);
           return;

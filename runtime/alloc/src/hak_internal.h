@@ -132,19 +132,52 @@ HAK_INTERN size_t _hak_whale_usable(const hak_whale_t* w, const void* p);
 HAK_INTERN void _hak_whale_lock(bool lock);
 HAK_INTERN void _hak_whale_fork_child(void);
 
+// ----- "out.c": the buffered writer of the profile data file -----
+typedef struct hak_out_s {
+  int fd;        // written with write(2) when file is NULL
+  FILE* file;
+  int err;       // the first error (errno value); later output is dropped
+  size_t n;
+  char buf[4096];
+} hak_out_t;
+HAK_INTERN void _hak_out_flush(hak_out_t* o);
+HAK_INTERN void _hak_out_mem(hak_out_t* o, const char* s, size_t len);
+HAK_INTERN void _hak_out_str(hak_out_t* o, const char* s);
+HAK_INTERN void _hak_out_name(hak_out_t* o, const char* s);
+HAK_INTERN void _hak_out_u64(hak_out_t* o, uint64_t v);
+HAK_INTERN void _hak_out_i64(hak_out_t* o, int64_t v);
+HAK_INTERN void _hak_out_hex(hak_out_t* o, uint64_t v);
+HAK_INTERN void _hak_out_est(hak_out_t* o, double v);
+
+// ----- "sample.c": the sampled profile of the malloc family -----
+HAK_INTERN void _hak_sample_tld_init(hak_tld_t* tld);   // its random stream and first interval
+HAK_INTERN void _hak_sample_tld_next(hak_tld_t* tld, double interval);
+HAK_INTERN double _hak_sample_interval(void);
+HAK_INTERN bool _hak_sample_take(void* p, size_t usable, void* caller, double interval);
+HAK_INTERN bool _hak_sample_forget(const void* p);  // true: p was a sampled block, now taken back
+HAK_INTERN void _hak_sample_start(void);
+HAK_INTERN bool _hak_sample_write(hak_out_t* o, bool try_lock);
+HAK_INTERN void _hak_sample_lock(bool lock);
+extern HAK_INTERN _Atomic(size_t) _hak_samples_live;  // sampled blocks alive (whale frees look them up only then)
+
 // ----- "profile.c" -----
 HAK_INTERN void _hak_profile_init(void);
 HAK_INTERN void _hak_profile_apply(hak_tld_t* tld);
 HAK_INTERN void _hak_profile_count_alloc(hak_tld_t* tld, void* p, size_t usable, hak_site_t site, void* caller);
 HAK_INTERN void _hak_profile_sample(hak_tld_t* tld, void* p, size_t usable, void* caller);
-// A malloc of libhakmem.so with profiling on: count down to the next sample.
+// A malloc of libhakmem.so with profiling on: count its usable bytes down to
+// the next sample.
 static inline void hak_prof_malloc_tick(hak_tld_t* tld, void* p, size_t usable, void* caller) {
   if hak_unlikely((tld->sample_left -= (int64_t)usable) < 0) _hak_profile_sample(tld, p, usable, caller);
 }
-// page: the block's page (NULL for a whale); its sample count is looked at.
+// A free of a block that may carry a profile: counted for `site` (exact,
+// hak_free_at) or, from free(), taken out of the sampled profile if it was
+// sampled. page: the block's page (NULL for a whale); its sample count drops.
 HAK_INTERN void _hak_profile_count_free(hak_tld_t* tld, void* p, size_t usable, hak_site_t site, bool from_malloc, hak_page_t* page);
-HAK_INTERN void _hak_profile_at_exit(FILE* out);
+HAK_INTERN void _hak_profile_at_exit(void);
+HAK_INTERN void _hak_profile_unload(void);
 HAK_INTERN void _hak_profile_heap_released(hak_tld_t* tld, hak_subsys_t sub);
+HAK_INTERN void _hak_profile_lock(bool lock);
 HAK_INTERN void _hak_profile_fork_child(void);
 extern HAK_INTERN _Atomic(uint32_t) _hak_profile_gen;  // bumped when profiling is switched
 // The calling thread's counters for a site (tld->profiling is on).

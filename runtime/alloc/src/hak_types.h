@@ -137,7 +137,7 @@ typedef struct hak_page_s {
   hak_block_t* local_free;    // blocks freed by the owner, moved to `free` in the slow path
   uint32_t capacity;          // blocks carved from the page's memory so far
   bool is_zero_init;          // the page's memory was fresh (all zero) when it was set up
-  void* sample_block;         // the latest sampled block here (owner-written), so other frees skip the table
+  void* sample_block;         // the page's only sampled block (owner-written; NULL once it held two), so other frees skip the table
   struct hak_page_s* next;    // in the heap's class queue or full list
   struct hak_page_s* prev;
   // ----- line 1: read by any thread, and the remote-free list -----
@@ -214,7 +214,7 @@ typedef struct hak_site_counters_s {
 typedef struct hak_prof_tld_s {
   hak_site_counters_t* sites;  // HAK_PROF_SITES counters, mapped (zero) at the first profiling use, never freed
   uint64_t rng;                // for the sampling intervals
-  bool sampling_started;       // the first interval was drawn
+  bool in_sample;              // taking a sample: mallocs the unwinder makes are not sampled
 } hak_prof_tld_t;
 
 // ----- Heaps and thread state -----

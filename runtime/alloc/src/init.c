@@ -35,6 +35,7 @@ static _Atomic int hak_init_state;  // 0 not started, 1 running, 2 done
 static __thread bool hak_in_init HAK_TLS_IE;
 
 static void hak_atfork_prepare(void) {
+  _hak_profile_lock(true);
   _hak_site_lock(true);
   _hak_tld_lock(true);
   _hak_whale_lock(true);
@@ -46,6 +47,7 @@ static void hak_atfork_parent(void) {
   _hak_whale_lock(false);
   _hak_tld_lock(false);
   _hak_site_lock(false);
+  _hak_profile_lock(false);
 }
 
 // The child has one thread: the locks are reset; the other threads' tlds stay
@@ -64,11 +66,11 @@ static void hak_atfork_child(void) {
 static int hak_report_fd = -1;
 
 static void hak_at_exit(void) {
+  _hak_profile_at_exit();
   if (hak_report_fd < 0) return;
   FILE* out = fdopen(hak_report_fd, "w");
   if (out == NULL) return;
   _hak_stats_at_exit(out);
-  _hak_profile_at_exit(out);
   fclose(out);
   hak_report_fd = -1;
 }
@@ -97,7 +99,7 @@ void _hak_init(void) {
   _hak_prim_thread_key_init(_hak_tld_on_thread_exit);
   atomic_store_explicit(&hak_init_state, 2, memory_order_release);
   _hak_prim_atfork(hak_atfork_prepare, hak_atfork_parent, hak_atfork_child);
-  if (_hak_option_fast(HAK_OPT_STATS) || _hak_option_fast(HAK_OPT_PROFILE)) hak_report_fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+  if (_hak_option_fast(HAK_OPT_STATS)) hak_report_fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
   atexit(hak_at_exit);
   if (_hak_option_fast(HAK_OPT_VERBOSE)) _hak_options_print();
   hak_in_init = false;
@@ -110,7 +112,10 @@ __attribute__((constructor)) static void hak_constructor(void) {
 // Unloaded (dlclose of a shared object that links libhakmem.a), or the
 // process ends: see _hak_tld_unload.
 __attribute__((destructor)) static void hak_destructor(void) {
-  if (atomic_load_explicit(&hak_init_state, memory_order_acquire) == 2) _hak_tld_unload();
+  if (atomic_load_explicit(&hak_init_state, memory_order_acquire) == 2) {
+    _hak_profile_unload();
+    _hak_tld_unload();
+  }
 }
 
 // ----- Version -----

@@ -46,6 +46,10 @@ static const hak_option_desc_t hak_options[HAK_OPTION_COUNT] = {
     [HAK_OPT_WHALE_CACHE_MAX_MB] = {HAK_DEFAULT_WHALE_CACHE_MAX_MB, "whale_cache_max_mb", false},
     [HAK_OPT_ABORT_ON_INVALID] = {0, "abort_on_invalid", false},
     [HAK_OPT_PURGE_DIRTY_MAX_KB] = {HAK_DEFAULT_PURGE_DIRTY_MAX_KB, "purge_dirty_max_kb", false},
+    [HAK_OPT_PROFILE_INTERVAL_MS] = {0, "profile_interval_ms", false},
+    [HAK_OPT_PROFILE_SIGNAL] = {0, "profile_signal", false},
+    [HAK_OPT_PROFILE_SEED] = {0, "profile_seed", false},
+    [HAK_OPT_PROFILE_CRASH] = {1, "profile_crash", false},
 };
 
 long _hak_option_values[HAK_OPTION_COUNT];
