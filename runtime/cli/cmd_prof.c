@@ -158,7 +158,13 @@ static bool prf_try(prf_t* r, const char* path, char* looked, size_t size) {
   size_t used = strlen(looked);
   snprintf(looked + used, size - used, "\n  %s", path);
   if (access(path, R_OK) != 0) return false;
-  if (!realpath(path, r->lib_path)) snprintf(r->lib_path, sizeof(r->lib_path), "%s", path);
+  if (realpath(path, r->lib_path)) return true;
+  size_t len = strlen(path);
+  if (len >= sizeof(r->lib_path)) {
+    errno = ENAMETOOLONG;
+    return false;
+  }
+  memcpy(r->lib_path, path, len + 1);
   return true;
 }
 
@@ -424,10 +430,7 @@ static int prf_render(prf_t* r) {
   else if (r->out) fmt = prof_format_from_path(r->out);
   if (fmt == PROF_FMT_NONE) fmt = PROF_FMT_TEXT;
   if (fmt == PROF_FMT_HPROF) {
-    if (!r->out) {
-      fprintf(stderr, "%s: profile data in %s\n", PRF_WHO, r->raw);
-      return 0;
-    }
+    if (!r->out) return 0;  // the data file stays where it is
     if (rename(r->raw, r->out) == 0 || prf_copy(r->raw, r->out)) return 0;
     fprintf(stderr, "%s: cannot write %s: %s\n", PRF_WHO, r->out, strerror(errno));
     return 1;
@@ -440,8 +443,8 @@ static int prf_render(prf_t* r) {
 static int prf_after(prf_t* r, int status, pid_t pid) {
   int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   if (WIFSIGNALED(status)) prf_report_crash(r, WTERMSIG(status));
-  prf_others(r, pid);
   if (access(r->raw, F_OK) != 0) {
+    prf_others(r, pid);
     if (!WIFSIGNALED(status)) {
       fprintf(stderr, "%s: no profile data file was written (expected %s): does %s write profile data files (HAKMEM_PROFILE_OUT)?\n",
               PRF_WHO, r->raw, r->lib_path);
@@ -456,8 +459,9 @@ static int prf_after(prf_t* r, int status, pid_t pid) {
     fprintf(stderr, "%s: profile data in %s (hakmem report FILE [-o OUT] renders it again)\n", PRF_WHO, r->raw);
   } else {
     unlink(r->raw);
-    if (r->tmp_dir) rmdir(r->dir);  // fails, keeping them, when other processes wrote files there
   }
+  prf_others(r, pid);
+  if (rendered == 0 && r->out && r->tmp_dir) rmdir(r->dir);  // fails, keeping them, when other processes wrote files there
   return rc ? rc : rendered;
 }
 

@@ -180,10 +180,20 @@ bool prof_opt_common(int code, const char* arg, prof_opts_t* o) {
       }
       o->top = (int)n;
       return true;
-    default:
+    default: {
+      regex_t re;
+      int rc = regcomp(&re, arg, REG_EXTENDED | REG_NOSUB);
+      if (rc) {
+        char msg[256];
+        regerror(rc, &re, msg, sizeof(msg));
+        fprintf(stderr, "%s: --skip '%s': %s\n", o->who, arg, msg);
+        return false;
+      }
+      regfree(&re);
       o->skip = prof_xrealloc(o->skip, (o->nskip + 1) * sizeof(*o->skip));
       o->skip[o->nskip++] = arg;
       return true;
+    }
   }
 }
 

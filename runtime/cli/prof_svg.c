@@ -41,7 +41,7 @@ static int svg_kid_cmp(const void* a, const void* b) {
 }
 
 static void svg_tree_sort(svg_node_t* n) {
-  qsort(n->kids, n->nkids, sizeof(*n->kids), svg_kid_cmp);
+  if (n->nkids > 1) qsort(n->kids, n->nkids, sizeof(*n->kids), svg_kid_cmp);
   for (size_t i = 0; i < n->nkids; i++) svg_tree_sort(&n->kids[i]);
 }
 
