@@ -23,14 +23,20 @@ typedef struct rd_sample_s {
   size_t line;
 } rd_sample_t;
 
+// Open addressing from a 64-bit key to an index.
+typedef struct rd_index_s {
+  uint64_t* keys;
+  size_t* vals;  // index + 1, 0: empty slot
+  size_t cap, n;
+} rd_index_t;
+
 typedef struct rd_s {
   prof_t* p;
   const char* who;
   size_t line;            // current line number
   char* cur;              // unread rest of the current line
-  uint64_t* addr_keys;    // open addressing: address -> loc index + 1
-  size_t* addr_vals;
-  size_t addr_cap;
+  rd_index_t addrs;       // return address -> location
+  rd_index_t ids;         // stack id -> stack
   rd_sample_t* samples;
   size_t nsamples, samples_cap;
   size_t maps_cap, locs_cap, stacks_cap, sites_cap, timeline_cap;
@@ -127,47 +133,54 @@ static bool rd_done(rd_t* r, const char* kw) {
   return true;
 }
 
-// ----- Addresses -----
+// ----- Indexes -----
 static size_t rd_hash(uint64_t a) { return (size_t)((a * 0x9E3779B97F4A7C15ull) >> 17); }
 
-static void rd_addr_grow(rd_t* r) {
-  size_t ncap = r->addr_cap ? r->addr_cap * 2 : 1024;
-  uint64_t* keys = calloc(ncap, sizeof(*keys));
-  size_t* vals = calloc(ncap, sizeof(*vals));
-  if (!keys || !vals) {
-    fprintf(stderr, "%s: out of memory\n", r->who);
-    exit(1);
-  }
-  for (size_t i = 0; i < r->addr_cap; i++) {
-    if (!r->addr_vals[i]) continue;
-    size_t h = rd_hash(r->addr_keys[i]) & (ncap - 1);
+static void rd_index_grow(rd_index_t* x) {
+  size_t ncap = x->cap ? x->cap * 2 : 1024;
+  uint64_t* keys = prof_xmalloc(ncap * sizeof(*keys));
+  size_t* vals = prof_xmalloc(ncap * sizeof(*vals));
+  memset(vals, 0, ncap * sizeof(*vals));
+  for (size_t i = 0; i < x->cap; i++) {
+    if (!x->vals[i]) continue;
+    size_t h = rd_hash(x->keys[i]) & (ncap - 1);
     while (vals[h]) h = (h + 1) & (ncap - 1);
-    keys[h] = r->addr_keys[i];
-    vals[h] = r->addr_vals[i];
+    keys[h] = x->keys[i];
+    vals[h] = x->vals[i];
   }
-  free(r->addr_keys);
-  free(r->addr_vals);
-  r->addr_keys = keys;
-  r->addr_vals = vals;
-  r->addr_cap = ncap;
+  free(x->keys);
+  free(x->vals);
+  x->keys = keys;
+  x->vals = vals;
+  x->cap = ncap;
+}
+
+// The slot of key: its value (index + 1) or 0 when absent.
+static size_t* rd_index_slot(rd_index_t* x, uint64_t key) {
+  if ((x->n + 1) * 2 > x->cap) rd_index_grow(x);
+  size_t h = rd_hash(key) & (x->cap - 1);
+  while (x->vals[h] && x->keys[h] != key) h = (h + 1) & (x->cap - 1);
+  x->keys[h] = key;
+  return &x->vals[h];
+}
+
+static void rd_index_free(rd_index_t* x) {
+  free(x->keys);
+  free(x->vals);
 }
 
 // Index of the location of address a, made on first sight.
 static size_t rd_loc(rd_t* r, uint64_t a) {
-  if ((r->p->nlocs + 1) * 2 > r->addr_cap) rd_addr_grow(r);
-  size_t h = rd_hash(a) & (r->addr_cap - 1);
-  while (r->addr_vals[h]) {
-    if (r->addr_keys[h] == a) return r->addr_vals[h] - 1;
-    h = (h + 1) & (r->addr_cap - 1);
-  }
+  size_t* slot = rd_index_slot(&r->addrs, a);
+  if (*slot) return *slot - 1;
   prof_t* p = r->p;
   prof_grow(&p->locs, &r->locs_cap, p->nlocs, sizeof(*p->locs));
   prof_loc_t* l = &p->locs[p->nlocs];
   memset(l, 0, sizeof(*l));
   l->addr = a;
   l->map = -1;
-  r->addr_keys[h] = a;
-  r->addr_vals[h] = ++p->nlocs;
+  *slot = ++p->nlocs;
+  r->addrs.n++;
   return p->nlocs - 1;
 }
 
@@ -260,13 +273,14 @@ static bool rd_stack(rd_t* r, const char* kw) {
     return false;
   }
   prof_t* p = r->p;
-  for (size_t i = 0; i < p->nstacks; i++) {
-    if (p->stacks[i].id == s.id) {
-      rd_error(r, "stack %" PRIu64 " is defined twice", s.id);
-      free(s.locs);
-      return false;
-    }
+  size_t* slot = rd_index_slot(&r->ids, s.id);
+  if (*slot) {
+    rd_error(r, "stack %" PRIu64 " is defined twice", s.id);
+    free(s.locs);
+    return false;
   }
+  *slot = p->nstacks + 1;
+  r->ids.n++;
   prof_grow(&p->stacks, &r->stacks_cap, p->nstacks, sizeof(*p->stacks));
   p->stacks[p->nstacks++] = s;
   return true;
@@ -390,10 +404,8 @@ static bool rd_resolve_samples(rd_t* r) {
   prof_t* p = r->p;
   for (size_t i = 0; i < r->nsamples; i++) {
     rd_sample_t* s = &r->samples[i];
-    prof_stack_t* st = NULL;
-    for (size_t k = 0; k < p->nstacks && !st; k++) {
-      if (p->stacks[k].id == s->stack) st = &p->stacks[k];
-    }
+    size_t k = *rd_index_slot(&r->ids, s->stack);
+    prof_stack_t* st = k ? &p->stacks[k - 1] : NULL;
     if (!st) {
       r->line = s->line;
       rd_error(r, "sample: no stack line defines stack %" PRIu64, s->stack);
@@ -465,8 +477,8 @@ prof_t* prof_read(const char* path, const char* who) {
   bool ok = rd_file(&r, f);
   if (f != stdin) fclose(f);
   ok = ok && rd_resolve_samples(&r);
-  free(r.addr_keys);
-  free(r.addr_vals);
+  rd_index_free(&r.addrs);
+  rd_index_free(&r.ids);
   free(r.samples);
   if (!ok) {
     prof_free(p);
