@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """check_profile.py HAKMEM SCRIPT.hk OUT.json: runs `HAKMEM run --profile-out
-OUT.json SCRIPT.hk` and checks the JSON report: the script's allocating lines
-are sites of subsystem vm with the expected allocation counts, next to the
-runtime's own sites (lang.*, mir.*, vm.*)."""
+OUT.json SCRIPT.hk` and checks the JSON report: the script's allocating stacks
+(root first, `;`-separated, the runtime's "what" last) are sites of subsystem
+vm with the expected allocation counts, next to the runtime's own sites
+(lang.*, mir.*, vm.*)."""
 import json
 import os
 import subprocess
@@ -15,7 +16,7 @@ if p.returncode != 0:
     sys.exit(f"run failed ({p.returncode}): {p.stderr}")
 doc = json.load(open(out))
 sites = {s["name"]: s for s in doc["sites"]}
-want = {"profile.hk:5 array": 1000, "profile.hk:3 concat": 1000, "profile.hk:3 str": 1000}
+want = {"<main> (profile.hk:5);array": 1000, "<main> (profile.hk:3);concat": 1000, "<main> (profile.hk:3);str": 1000}
 for site, allocs in want.items():
     if site not in sites:
         sys.exit(f"site {site} missing; sites: {sorted(sites)}")

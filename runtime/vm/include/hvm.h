@@ -10,9 +10,11 @@
 
    Memory: every VM object comes from the program's allocation context
    (hak_alc_t) with a vm.* site, or with the dynamic site of the instruction
-   that made it ("FILE:LINE what"). The collector is paced by the bytes the
-   VM allocated since the last collection (the debt is kept by the VM's own
-   allocation wrapper, not by the allocator's statistics).
+   that made it: "FILE:LINE what", or, when hakmem's profile is on as the VM
+   starts, the script's call stack ("<main> (f.hk:9);g (f.hk:3);array",
+   docs/vm.md). The collector is paced by the bytes the VM allocated since
+   the last collection (the debt is kept by the VM's own allocation wrapper,
+   not by the allocator's statistics).
 
    Errors: a runtime error prints `FILE:LINE: runtime error: MESSAGE` and one
    `  at FUNCTION (FILE:LINE)` line per frame to the program's error stream

@@ -20,6 +20,7 @@ hak_site_t _hvm_site_static(int which) {
     case HVM_SITE_CHAN: return HAK_SITE(HAK_SUBSYS("vm"), "vm.chan");
     case HVM_SITE_THREAD: return HAK_SITE(HAK_SUBSYS("vm"), "vm.thread");
     case HVM_SITE_COPY: return HAK_SITE(HAK_SUBSYS("vm"), "vm.copy");
+    case HVM_SITE_PROF: return HAK_SITE(HAK_SUBSYS("vm"), "vm.prof");
     default: return HAK_SITE_ANON(HAK_SUBSYS("vm"));
   }
 }

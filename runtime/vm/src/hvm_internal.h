@@ -23,7 +23,7 @@ size_t _hvm_obj_bytes(const hvm_obj_t* o);                          // object + 
 hak_site_t _hvm_site_static(int which);                             // vm.* static sites
 
 enum { HVM_SITE_FRAME, HVM_SITE_STACK, HVM_SITE_GC, HVM_SITE_SCRATCH, HVM_SITE_CONST, HVM_SITE_PROGRAM,
-       HVM_SITE_CHAN, HVM_SITE_THREAD, HVM_SITE_COPY, HVM_SITE_COUNT };
+       HVM_SITE_CHAN, HVM_SITE_THREAD, HVM_SITE_COPY, HVM_SITE_PROF, HVM_SITE_COUNT };
 
 // ----- "gc.c" -----
 void _hvm_gc_collect(hvm_t* vm);
@@ -87,6 +87,13 @@ void _hvm_call_main(hvm_t* vm, uint32_t fi, const hvm_value_t* args, uint32_t na
 int _hvm_run_protected(hvm_t* vm, uint32_t fi, const hvm_value_t* args, uint32_t nargs, hvm_value_t* out,
                        hvm_result_t* res);
 hak_site_t _hvm_site_slow(hvm_t* vm, const hvm_fn_t* fn, const hbc_ins_t* ins);
+const char* _hvm_op_what(const hvm_fn_t* fn, const hbc_ins_t* ins);  // "array", "map", "concat", ... of a site
+
+// ----- "prof.c": stack sites while hakmem's profile is on (vm->prof) -----
+int _hvm_prof_init(hvm_t* vm);   // at VM creation, after the functions; -1: out of memory
+void _hvm_prof_free(hvm_t* vm);
+void _hvm_prof_push(hvm_t* vm, const hvm_fn_t* fn);  // a frame of fn is pushed at vm->depth; raises on OOM
+hak_site_t _hvm_prof_site(hvm_t* vm, const hvm_fn_t* fn, const hbc_ins_t* ins);  // of ins in the running frame
 
 // ----- "builtins.c" -----
 typedef void (*hvm_builtin_fn)(hvm_t* vm, hvm_value_t* args, uint32_t nargs, hvm_value_t* out);
@@ -225,7 +232,8 @@ static inline hvm_entry_t* hvm_map_find(const hvm_map_t* m, hvm_value_t key, uin
 }
 
 // The dynamic site "FILE:LINE what" of the instruction at ins in fn
-// (registered at its first use, then one load).
+// (registered at its first use, then one load). While profiling, fn->sites
+// stays 0 and the slow path returns the site of the call stack (prof.c).
 static inline hak_site_t hvm_site_at(hvm_t* vm, const hvm_fn_t* fn, const hbc_ins_t* ins) {
   hak_site_t s = atomic_load_explicit(&fn->sites[ins - fn->code], memory_order_relaxed);
   if hvm_unlikely(s == 0) s = _hvm_site_slow(vm, fn, ins);

@@ -172,6 +172,7 @@ struct hvm_packet_s {
 // ----- Program (shared by every VM of a script) -----
 typedef struct hvm_ext_s hvm_ext_t;  // ffi.c
 typedef struct hvm_lib_s hvm_lib_t;  // ffi.c
+typedef struct hvm_prof_s hvm_prof_t;  // prof.c
 
 struct hvm_program_s {
   hbc_module_t* m;
@@ -230,6 +231,7 @@ typedef struct hvm_s {
   hvm_frame_t* frames;         // nframes slots, depth in use
   uint32_t nframes;
   uint32_t depth;
+  uint32_t flimit;             // a push at depth >= flimit takes the slow path: nframes, or 0 while profiling
   uint32_t max_depth, max_stack;
   // collector
   hvm_obj_t* objs;             // every collectable object
@@ -242,6 +244,7 @@ typedef struct hvm_s {
   uint64_t collections, freed;
   int stress;                  // collect at every allocating instruction
   hak_site_t site;             // site of the instruction running (for its allocations)
+  hvm_prof_t* prof;            // stack sites (prof.c) when the profile was on at creation, else NULL
   hvm_str_t* chars[256];       // one-byte strings (fixed), made on demand
   // errors and exit
   jmp_buf* jb;                 // where a raise goes

@@ -17,13 +17,19 @@
 
    Hot paths (int and float arithmetic, compare-and-branch, array indexing,
    script calls) are inline in the loop; everything else is a call to a
-   slow-path function below or in another file. */
+   slow-path function below or in another file.
+
+   Sites: an allocating instruction's site is cached per instruction
+   (hvm_site_at). While hakmem's profile is on, sites name the call stack
+   (prof.c): the site caches stay 0, so every allocation takes the slow path,
+   and vm->flimit is 0, so every push takes hvm_push_slow, which gives the
+   new frame its context. With the profile off both paths are as before. */
 #include <math.h>
 
 #include "hvm_internal.h"
 
 // ----- Sites of allocating instructions -----
-static const char* hvm_op_what(const hvm_fn_t* fn, const hbc_ins_t* ins) {
+const char* _hvm_op_what(const hvm_fn_t* fn, const hbc_ins_t* ins) {
   switch (HBC_GET_OP(*ins)) {
     case HBC_OP_NEWARR: case HBC_OP_APPEND: return "array";
     case HBC_OP_NEWMAP: return "map";
@@ -40,9 +46,10 @@ static const char* hvm_op_what(const hvm_fn_t* fn, const hbc_ins_t* ins) {
 }
 
 HVM_NOINLINE hak_site_t _hvm_site_slow(hvm_t* vm, const hvm_fn_t* fn, const hbc_ins_t* ins) {
+  if (vm->prof) return _hvm_prof_site(vm, fn, ins);
   char name[300];
   uint32_t at = (uint32_t)(ins - fn->code);
-  snprintf(name, sizeof name, "%s:%u %s", vm->prog->m->file, fn->f->lines[at], hvm_op_what(fn, ins));
+  snprintf(name, sizeof name, "%s:%u %s", vm->prog->m->file, fn->f->lines[at], _hvm_op_what(fn, ins));
   hak_site_t s = hak_site_register(HAK_SUBSYS("vm"), name);
   if (s == 0) s = HAK_SITE_ANON(HAK_SUBSYS("vm"));
   atomic_store_explicit(&fn->sites[at], s, memory_order_relaxed);
@@ -149,10 +156,11 @@ hvm_t* _hvm_vm_new(hvm_program_t* p) {
   vm->nframes = 32;
   vm->frames = alc->alloc(alc->ctx, vm->nframes * sizeof(hvm_frame_t), _hvm_site_static(HVM_SITE_FRAME));
   if (vm->fns) memset(vm->fns, 0, vm->nfns * sizeof(hvm_fn_t));
-  if (!vm->fns || !vm->stack || !vm->frames || hvm_load_fns(vm)) {
+  if (!vm->fns || !vm->stack || !vm->frames || hvm_load_fns(vm) || (hak_profile_enabled() && _hvm_prof_init(vm))) {
     _hvm_vm_free(vm);
     return NULL;
   }
+  vm->flimit = vm->prof ? 0 : vm->nframes;
   return vm;
 }
 
@@ -162,6 +170,7 @@ void _hvm_vm_free(hvm_t* vm) {
   _hvm_gc_free_all(vm);
   if (vm->pending) _hvm_packet_free(alc, vm->pending);
   _hvm_json_cleanup(vm);
+  _hvm_prof_free(vm);
   if (vm->fns) {
     for (uint32_t i = 0; i < vm->nfns; i++) {
       if (vm->fns[i].k)
@@ -204,6 +213,14 @@ HVM_NOINLINE static void hvm_frames_grow(hvm_t* vm) {
   if (!f) _hvm_raise_oom(vm);
   vm->frames = f;
   vm->nframes = (uint32_t)ncap;
+  vm->flimit = vm->prof ? 0 : vm->nframes;
+}
+
+// A push found the frames full, or profiling is on (flimit 0): every push
+// then names the new frame's context.
+HVM_NOINLINE static void hvm_push_slow(hvm_t* vm, const hvm_fn_t* fn) {
+  if (vm->depth == vm->nframes) hvm_frames_grow(vm);
+  if (vm->prof) _hvm_prof_push(vm, fn);
 }
 
 HVM_NOINLINE HVM_NORETURN static void hvm_raise_arity(hvm_t* vm, const hvm_fn_t* fn, uint32_t n) {
@@ -215,7 +232,7 @@ HVM_NOINLINE HVM_NORETURN static void hvm_raise_arity(hvm_t* vm, const hvm_fn_t*
 static inline hvm_frame_t* hvm_push(hvm_t* vm, const hvm_fn_t* fn, uint32_t args, uint32_t nargs, uint32_t ret,
                                     uint32_t nbase) {
   if hvm_unlikely(nargs != fn->arity) hvm_raise_arity(vm, fn, nargs);
-  if hvm_unlikely(vm->depth == vm->nframes) hvm_frames_grow(vm);
+  if hvm_unlikely(vm->depth >= vm->flimit) hvm_push_slow(vm, fn);
   if hvm_unlikely((size_t)nbase + fn->nregs > vm->nstack) hvm_stack_grow(vm, (size_t)nbase + fn->nregs);
   hvm_value_t* s = vm->stack;
   for (uint32_t j = 0; j < nargs; j++) hvm_copy(&s[nbase + j], &s[args + j]);
