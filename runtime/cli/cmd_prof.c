@@ -58,9 +58,11 @@ static const prof_opt_t prf_opts[] = {
     {"sample", required_argument, PRF_OPT_SAMPLE, "KIB", "mean sampling interval in KiB (library default 512)"},
     {"interval", required_argument, PRF_OPT_INTERVAL, "SEC", "also write the profile every SEC seconds while CMD runs"},
     {"signal", required_argument, PRF_OPT_SIGNAL, "SIG", "CMD writes its profile when it gets SIG (USR2, SIGUSR2 or a number)"},
-    {"type", required_argument, PROF_OPT_TYPE, "T", "value of folded and svg: alloc_space, alloc_objects, inuse_space (default), inuse_objects"},
+    {"type", required_argument, PROF_OPT_TYPE, "T",
+     "value of folded and svg: alloc_space, alloc_objects, inuse_space (default), inuse_objects"},
     {"top", required_argument, PROF_OPT_TOP, "N", "rows of the summary and text tables (default 20)"},
-    {"skip", required_argument, PROF_OPT_SKIP, "RE", "drop frames matching RE (whole name, POSIX ERE) and their callees; repeatable"},
+    {"skip", required_argument, PROF_OPT_SKIP, "RE",
+     "drop frames matching RE (whole name, POSIX ERE) and their callees; repeatable"},
     {"lib", required_argument, PRF_OPT_LIB, "PATH", "libhakmem.so to preload (default: $HAKMEM_LIB, else found next to hakmem)"},
     {"help", no_argument, PROF_OPT_HELP, NULL, "this help"},
     {NULL, 0, 0, NULL, NULL},
@@ -74,13 +76,13 @@ typedef struct prf_s {
   const char* out;
   const char* format;
   const char* lib;
-  long sample_kib;       // 0: not given
-  long interval_ms;      // 0: not given
-  int signal;            // 0: not given
+  long sample_kib;   // 0: not given
+  long interval_ms;  // 0: not given
+  int signal;        // 0: not given
   char lib_path[PATH_MAX];
-  char dir[PATH_MAX];    // where the data files go
-  bool tmp_dir;          // dir was made for this run
-  char prog[80];         // CMD's base name, safe for a file name
+  char dir[PATH_MAX];  // where the data files go
+  bool tmp_dir;        // dir was made for this run
+  char prog[80];       // CMD's base name, safe for a file name
   char raw[PATH_MAX + 128];
   struct timespec started;
 } prf_t;
@@ -99,8 +101,10 @@ static int prf_signal_number(const char* s) {
 
 static const char* prf_signal_name(int sig, char* buf, size_t size) {
   const char* n = sigabbrev_np(sig);
-  if (n) snprintf(buf, size, "SIG%s", n);
-  else snprintf(buf, size, "signal %d", sig);
+  if (n)
+    snprintf(buf, size, "SIG%s", n);
+  else
+    snprintf(buf, size, "signal %d", sig);
   return buf;
 }
 
@@ -147,9 +151,7 @@ static int prf_option(prf_t* r, int c, const char* arg, char** argv) {
                     "CMD runs on libhakmem.so with HAKMEM_PROFILE=1; its profile data file is rendered when it exits.\n"
                     "Exit status: CMD's (128+N when signal N killed it, 127 when it cannot be run). docs/profiling.md.\n");
       return -1;
-    default:
-      prof_opt_error(PRF_WHO, c, argv);
-      return prf_usage();
+    default: prof_opt_error(PRF_WHO, c, argv); return prf_usage();
   }
 }
 
@@ -211,7 +213,8 @@ static bool prf_find_lib(prf_t* r) {
     if (prf_try_glob(r, path, looked, sizeof(looked))) return true;
   }
   if (prf_try(r, HAK_LIBHAKMEM_PATH, looked, sizeof(looked))) return true;
-  fprintf(stderr, "%s: cannot find libhakmem.so; looked at:%s\ngive its path with --lib PATH or HAKMEM_LIB=PATH\n", PRF_WHO, looked);
+  fprintf(stderr, "%s: cannot find libhakmem.so; looked at:%s\ngive its path with --lib PATH or HAKMEM_LIB=PATH\n", PRF_WHO,
+          looked);
   return false;
 }
 
@@ -221,7 +224,8 @@ static void prf_prog_name(prf_t* r, const char* cmd) {
   size_t n = 0;
   for (; *b && n + 1 < sizeof(r->prog) && n < 64; b++) {
     char c = *b;
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' || c == '+';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' ||
+              c == '+';
     r->prog[n++] = ok ? c : '_';
   }
   r->prog[n] = 0;
@@ -284,7 +288,9 @@ static char** prf_env(const prf_t* r) {
   struct {
     const char* name;
     long value;
-  } nums[] = {{"HAKMEM_PROFILE_SAMPLE", r->sample_kib}, {"HAKMEM_PROFILE_INTERVAL_MS", r->interval_ms}, {"HAKMEM_PROFILE_SIGNAL", r->signal}};
+  } nums[] = {{"HAKMEM_PROFILE_SAMPLE", r->sample_kib},
+              {"HAKMEM_PROFILE_INTERVAL_MS", r->interval_ms},
+              {"HAKMEM_PROFILE_SIGNAL", r->signal}};
   for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
     if (!nums[i].value) continue;
     snprintf(buf, sizeof(buf), "%ld", nums[i].value);
@@ -378,10 +384,13 @@ static void prf_report_crash(const prf_t* r, int sig) {
     return;
   }
   prf_peek_reason(r->raw, reason, sizeof(reason));
-  if (!strcmp(reason, "crash")) fprintf(stderr, "%s: the profile was written at the crash (reason crash): complete up to it\n", PRF_WHO);
+  if (!strcmp(reason, "crash"))
+    fprintf(stderr, "%s: the profile was written at the crash (reason crash): complete up to it\n", PRF_WHO);
   else if (*reason)
-    fprintf(stderr, "%s: the profile is the last one written before (reason %s): allocations after it are missing\n", PRF_WHO, reason);
-  else fprintf(stderr, "%s: the profile data file has no reason line: it was cut short\n", PRF_WHO);
+    fprintf(stderr, "%s: the profile is the last one written before (reason %s): allocations after it are missing\n", PRF_WHO,
+            reason);
+  else
+    fprintf(stderr, "%s: the profile data file has no reason line: it was cut short\n", PRF_WHO);
 }
 
 // Lists the data files other processes of the run wrote (forked children).
@@ -426,8 +435,10 @@ static bool prf_copy(const char* from, const char* to) {
 // Renders the data file; exit status 0 or 1.
 static int prf_render(prf_t* r) {
   prof_format_t fmt = PROF_FMT_TEXT;
-  if (r->format) fmt = prof_format_from_name(r->format);
-  else if (r->out) fmt = prof_format_from_path(r->out);
+  if (r->format)
+    fmt = prof_format_from_name(r->format);
+  else if (r->out)
+    fmt = prof_format_from_path(r->out);
   if (fmt == PROF_FMT_NONE) fmt = PROF_FMT_TEXT;
   if (fmt == PROF_FMT_HPROF) {
     if (!r->out) return 0;  // the data file stays where it is
@@ -446,7 +457,8 @@ static int prf_after(prf_t* r, int status, pid_t pid) {
   if (access(r->raw, F_OK) != 0) {
     prf_others(r, pid);
     if (!WIFSIGNALED(status)) {
-      fprintf(stderr, "%s: no profile data file was written (expected %s): does %s write profile data files (HAKMEM_PROFILE_OUT)?\n",
+      fprintf(stderr,
+              "%s: no profile data file was written (expected %s): does %s write profile data files (HAKMEM_PROFILE_OUT)?\n",
               PRF_WHO, r->raw, r->lib_path);
     }
     if (r->tmp_dir) rmdir(r->dir);

@@ -15,11 +15,14 @@
 #include "prof.h"
 
 static const prof_opt_t rep_opts[] = {
-    {"format", required_argument, PROF_OPT_FORMAT, "F", "text, json, svg, folded or pprof (default: from OUT's extension, else text)"},
+    {"format", required_argument, PROF_OPT_FORMAT, "F",
+     "text, json, svg, folded or pprof (default: from OUT's extension, else text)"},
     {"output", required_argument, 'o', "OUT", "write to OUT instead of standard output"},
-    {"type", required_argument, PROF_OPT_TYPE, "T", "value of folded and svg: alloc_space, alloc_objects, inuse_space (default), inuse_objects"},
+    {"type", required_argument, PROF_OPT_TYPE, "T",
+     "value of folded and svg: alloc_space, alloc_objects, inuse_space (default), inuse_objects"},
     {"top", required_argument, PROF_OPT_TOP, "N", "rows of the text report's tables (default 20)"},
-    {"skip", required_argument, PROF_OPT_SKIP, "RE", "drop frames matching RE (whole name, POSIX ERE) and their callees; repeatable"},
+    {"skip", required_argument, PROF_OPT_SKIP, "RE",
+     "drop frames matching RE (whole name, POSIX ERE) and their callees; repeatable"},
     {"help", no_argument, PROF_OPT_HELP, NULL, "this help"},
     {NULL, 0, 0, NULL, NULL},
 };
@@ -47,10 +50,13 @@ int hak_cmd_report(int argc, char** argv) {
   optind = 1;
   opterr = 0;
   while (status < 0 && (c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-    if (c == 'o') out = optarg;
-    else if (c == PROF_OPT_FORMAT) format = optarg;
+    if (c == 'o')
+      out = optarg;
+    else if (c == PROF_OPT_FORMAT)
+      format = optarg;
     else if (c == PROF_OPT_HELP) {
-      prof_opt_help(stdout, REP_USAGE, rep_opts, "FILE is a profile data file (`hakmem prof`, or HAKMEM_PROFILE_OUT=F.hprof); docs/profiling.md.\n");
+      prof_opt_help(stdout, REP_USAGE, rep_opts,
+                    "FILE is a profile data file (`hakmem prof`, or HAKMEM_PROFILE_OUT=F.hprof); docs/profiling.md.\n");
       status = 0;
     } else if (c == PROF_OPT_TYPE || c == PROF_OPT_TOP || c == PROF_OPT_SKIP) {
       if (!prof_opt_common(c, optarg, &o)) status = 2;

@@ -23,10 +23,10 @@ typedef struct prof_map_s {
   uint64_t bias;          // load bias: runtime address - link-time address
   char* build_id;         // hex, NULL for '-'
   char* path;
-  bool all_funcs;         // after symbolization: every location has a function name from debug info
-  bool all_files;         // ... a file name
-  bool all_lines;         // ... a line number
-  bool used;              // some stack address falls in it
+  bool all_funcs;  // after symbolization: every location has a function name from debug info
+  bool all_files;  // ... a file name
+  bool all_lines;  // ... a line number
+  bool used;       // some stack address falls in it
 } prof_map_t;
 
 // One frame: a function (or a fallback name), maybe with file and line.
@@ -39,14 +39,22 @@ typedef struct prof_frame_s {
 
 // One unique return address of the stacks and the frames it stands for.
 typedef struct prof_loc_s {
-  uint64_t addr;           // the return address, as in the file
-  long map;                // index in prof_t.maps, -1: in no map
-  prof_frame_t* frames;    // innermost (inlined) first; at least one after symbolization
+  uint64_t addr;         // the return address, as in the file
+  long map;              // index in prof_t.maps, -1: in no map
+  prof_frame_t* frames;  // innermost (inlined) first; at least one after symbolization
   size_t nframes;
-  bool symbolized;         // names come from debug info (not a fallback)
+  bool symbolized;  // names come from debug info (not a fallback)
 } prof_loc_t;
 
-enum { PROF_ALLOC_OBJECTS, PROF_ALLOC_SPACE, PROF_INUSE_OBJECTS, PROF_INUSE_SPACE, PROF_PEAK_OBJECTS, PROF_PEAK_SPACE, PROF_NVALUES };
+enum {
+  PROF_ALLOC_OBJECTS,
+  PROF_ALLOC_SPACE,
+  PROF_INUSE_OBJECTS,
+  PROF_INUSE_SPACE,
+  PROF_PEAK_OBJECTS,
+  PROF_PEAK_SPACE,
+  PROF_NVALUES
+};
 extern const char* const prof_value_names[PROF_NVALUES];  // "alloc_objects", ...
 
 typedef struct prof_stack_s {
@@ -74,25 +82,25 @@ typedef struct prof_point_s {
 typedef struct prof_s {
   char* path;
   int version;
-  long pid;           // -1 when absent
-  char* exe;          // NULL when absent
-  double start, time; // unix seconds, 0 when absent
-  char* reason;       // NULL when absent
-  int64_t interval;   // -1 when absent
+  long pid;            // -1 when absent
+  char* exe;           // NULL when absent
+  double start, time;  // unix seconds, 0 when absent
+  char* reason;        // NULL when absent
+  int64_t interval;    // -1 when absent
   prof_map_t* maps;
   size_t nmaps;
   prof_loc_t* locs;
   size_t nlocs;
   prof_stack_t* stacks;
   size_t nstacks;
-  size_t nsamples;    // sample lines
+  size_t nsamples;  // sample lines
   prof_site_t* sites;
   size_t nsites;
   prof_point_t* timeline;
   size_t ntimeline;
   bool has_peak;
   int64_t peak_ms, peak_bytes;
-  bool truncated;     // no `end` line
+  bool truncated;  // no `end` line
 } prof_t;
 
 // Reads path; on failure prints `WHO: PATH:LINE: error: ...` and returns NULL.
@@ -107,18 +115,18 @@ typedef struct prof_entry_s {
   const prof_frame_t** frames;  // root first, after --skip
   size_t nframes;
   int64_t v[PROF_NVALUES];
-  const prof_stack_t* stack;    // the stack it comes from, or NULL
-  const prof_site_t* site;      // the site it comes from, or NULL
+  const prof_stack_t* stack;  // the stack it comes from, or NULL
+  const prof_site_t* site;    // the site it comes from, or NULL
 } prof_entry_t;
 
 typedef struct prof_opts_s {
-  const char* who;        // "hakmem report" / "hakmem prof": prefix of messages
-  int type;               // value drawn by folded/svg (PROF_INUSE_SPACE by default)
-  int top;                // rows of the text tables
-  const char** skip;      // --skip regexes as given
+  const char* who;    // "hakmem report" / "hakmem prof": prefix of messages
+  int type;           // value drawn by folded/svg (PROF_INUSE_SPACE by default)
+  int top;            // rows of the text tables
+  const char** skip;  // --skip regexes as given
   size_t nskip;
-  bool summary;           // text: header and top tables only (hakmem prof's stderr summary)
-  FILE* stream;           // where prof_report_file writes without an output path (NULL: stdout)
+  bool summary;  // text: header and top tables only (hakmem prof's stderr summary)
+  FILE* stream;  // where prof_report_file writes without an output path (NULL: stdout)
 } prof_opts_t;
 
 typedef struct prof_view_s {
@@ -138,7 +146,7 @@ const prof_frame_t* prof_entry_leaf(const prof_view_t* v, const prof_entry_t* e)
 typedef struct prof_agg_s {
   const prof_frame_t* leaf;  // one leaf frame of that name (for its file)
   int64_t v[PROF_NVALUES];
-  size_t entries;            // stacks and sites added up
+  size_t entries;  // stacks and sites added up
 } prof_agg_t;
 size_t prof_aggregate_leaves(const prof_view_t* v, prof_agg_t** out);
 
@@ -155,7 +163,15 @@ int64_t prof_view_total(const prof_view_t* v, int type);
 int64_t prof_duration_ms(const prof_t* p);
 
 // ----- Formats -----
-typedef enum prof_format_e { PROF_FMT_NONE = -1, PROF_FMT_TEXT, PROF_FMT_JSON, PROF_FMT_SVG, PROF_FMT_FOLDED, PROF_FMT_PPROF, PROF_FMT_HPROF } prof_format_t;
+typedef enum prof_format_e {
+  PROF_FMT_NONE = -1,
+  PROF_FMT_TEXT,
+  PROF_FMT_JSON,
+  PROF_FMT_SVG,
+  PROF_FMT_FOLDED,
+  PROF_FMT_PPROF,
+  PROF_FMT_HPROF
+} prof_format_t;
 prof_format_t prof_format_from_name(const char* name);  // "text", "json", ...; PROF_FMT_NONE otherwise
 prof_format_t prof_format_from_path(const char* path);  // by extension; PROF_FMT_NONE when unknown
 const char* prof_format_name(prof_format_t f);
@@ -180,7 +196,7 @@ void prof_buf_put(prof_buf_t* b, const void* data, size_t n);
 void prof_buf_byte(prof_buf_t* b, uint8_t c);
 void prof_buf_free(prof_buf_t* b);
 
-void* prof_xmalloc(size_t n);            // exits with a message when out of memory
+void* prof_xmalloc(size_t n);  // exits with a message when out of memory
 void* prof_xrealloc(void* p, size_t n);
 char* prof_xstrdup(const char* s);
 // Grows *arr (of elem-size items, *cap of them) so that one more fits after n.

@@ -16,8 +16,8 @@
 
 #include "prof.h"
 
-const char* const prof_value_names[PROF_NVALUES] = {"alloc_objects", "alloc_space", "inuse_objects",
-                                                     "inuse_space",   "peak_objects", "peak_space"};
+const char* const prof_value_names[PROF_NVALUES] = {"alloc_objects", "alloc_space",  "inuse_objects",
+                                                    "inuse_space",   "peak_objects", "peak_space"};
 
 // ----- Memory -----
 static void prof_oom(void) {
@@ -77,15 +77,20 @@ const char* prof_fmt_bytes(char* buf, size_t size, double bytes) {
     v /= 1024;
     u++;
   }
-  if (u == 0) snprintf(buf, size, "%.0f B", bytes);
-  else snprintf(buf, size, "%.1f %s", bytes < 0 ? -v : v, units[u]);
+  if (u == 0)
+    snprintf(buf, size, "%.0f B", bytes);
+  else
+    snprintf(buf, size, "%.1f %s", bytes < 0 ? -v : v, units[u]);
   return buf;
 }
 
 const char* prof_fmt_frame(char* buf, size_t size, const prof_frame_t* f) {
-  if (f->file && f->line > 0) snprintf(buf, size, "%s (%s:%ld)", f->func, f->file, f->line);
-  else if (f->file) snprintf(buf, size, "%s (%s)", f->func, f->file);
-  else snprintf(buf, size, "%s", f->func);
+  if (f->file && f->line > 0)
+    snprintf(buf, size, "%s (%s:%ld)", f->func, f->file, f->line);
+  else if (f->file)
+    snprintf(buf, size, "%s (%s)", f->func, f->file);
+  else
+    snprintf(buf, size, "%s", f->func);
   return buf;
 }
 
@@ -124,7 +129,7 @@ prof_format_t prof_format_from_path(const char* path) {
   static const struct {
     const char* ext;
     prof_format_t fmt;
-  } exts[] = {{".json", PROF_FMT_JSON}, {".svg", PROF_FMT_SVG},     {".folded", PROF_FMT_FOLDED}, {".pb.gz", PROF_FMT_PPROF},
+  } exts[] = {{".json", PROF_FMT_JSON},   {".svg", PROF_FMT_SVG},  {".folded", PROF_FMT_FOLDED}, {".pb.gz", PROF_FMT_PPROF},
               {".pprof", PROF_FMT_PPROF}, {".pb", PROF_FMT_PPROF}, {".txt", PROF_FMT_TEXT},      {".hprof", PROF_FMT_HPROF}};
   for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
     if (prof_ends_with(path, exts[i].ext)) return exts[i].fmt;
@@ -159,8 +164,10 @@ void prof_opt_help(FILE* out, const char* usage, const prof_opt_t* opts, const c
   fprintf(out, "%s\noptions:\n", usage);
   for (const prof_opt_t* o = opts; o->name; o++) {
     char lhs[64];
-    if (o->val < 256) snprintf(lhs, sizeof(lhs), "-%c, --%s%s%s", o->val, o->name, o->arg ? " " : "", o->arg ? o->arg : "");
-    else snprintf(lhs, sizeof(lhs), "    --%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+    if (o->val < 256)
+      snprintf(lhs, sizeof(lhs), "-%c, --%s%s%s", o->val, o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+    else
+      snprintf(lhs, sizeof(lhs), "    --%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
     fprintf(out, "  %-22s %s\n", lhs, o->help);
   }
   if (epilogue) fputs(epilogue, out);
@@ -171,7 +178,8 @@ bool prof_opt_common(int code, const char* arg, prof_opts_t* o) {
   switch (code) {
     case PROF_OPT_TYPE:
       o->type = prof_type_from_name(arg);
-      if (o->type < 0) fprintf(stderr, "%s: unknown --type '%s' (known: alloc_space, alloc_objects, inuse_space, inuse_objects)\n", o->who, arg);
+      if (o->type < 0)
+        fprintf(stderr, "%s: unknown --type '%s' (known: alloc_space, alloc_objects, inuse_space, inuse_objects)\n", o->who, arg);
       return o->type >= 0;
     case PROF_OPT_TOP:
       if (!prof_parse_int(arg, 1, 1000000, &n)) {
@@ -199,8 +207,10 @@ bool prof_opt_common(int code, const char* arg, prof_opts_t* o) {
 
 void prof_opt_error(const char* who, int c, char** argv) {
   const char* what = c == ':' ? "needs an argument" : "is unknown";
-  if (optopt > 0 && optopt < 256) fprintf(stderr, "%s: option '-%c' %s\n", who, optopt, what);
-  else fprintf(stderr, "%s: option '%s' %s\n", who, argv[optind - 1], what);
+  if (optopt > 0 && optopt < 256)
+    fprintf(stderr, "%s: option '-%c' %s\n", who, optopt, what);
+  else
+    fprintf(stderr, "%s: option '%s' %s\n", who, argv[optind - 1], what);
 }
 
 // ----- Entries -----

@@ -19,7 +19,9 @@ static void fold_append_name(prof_buf_t* b, const char* name) {
   for (const char* c = name; *c; c++) prof_buf_byte(b, (*c == ';' || (unsigned char)*c < 0x20 || *c == 0x7f) ? '_' : (uint8_t)*c);
 }
 
-static int fold_cmp(const void* a, const void* b) { return strcmp(((const fold_line_t*)a)->stack, ((const fold_line_t*)b)->stack); }
+static int fold_cmp(const void* a, const void* b) {
+  return strcmp(((const fold_line_t*)a)->stack, ((const fold_line_t*)b)->stack);
+}
 
 bool prof_render_folded(FILE* out, const prof_view_t* v, const prof_opts_t* o) {
   fold_line_t* lines = prof_xmalloc((v->nentries + 1) * sizeof(*lines));

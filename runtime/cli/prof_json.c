@@ -25,11 +25,16 @@ static void json_str(FILE* out, const char* s) {
   }
   fputc('"', out);
   for (const unsigned char* c = (const unsigned char*)s; *c; c++) {
-    if (*c == '"' || *c == '\\') fprintf(out, "\\%c", *c);
-    else if (*c == '\n') fputs("\\n", out);
-    else if (*c == '\t') fputs("\\t", out);
-    else if (*c < 0x20 || *c == 0x7f) fprintf(out, "\\u%04x", *c);
-    else if (*c < 0x80) fputc(*c, out);
+    if (*c == '"' || *c == '\\')
+      fprintf(out, "\\%c", *c);
+    else if (*c == '\n')
+      fputs("\\n", out);
+    else if (*c == '\t')
+      fputs("\\t", out);
+    else if (*c < 0x20 || *c == 0x7f)
+      fprintf(out, "\\u%04x", *c);
+    else if (*c < 0x80)
+      fputc(*c, out);
     else {
       int n = json_utf8_len(c);
       if (n) {
@@ -48,8 +53,10 @@ static void json_frame(FILE* out, const prof_frame_t* f, const prof_t* p, const 
   json_str(out, f->func);
   fputs(", \"file\": ", out);
   json_str(out, f->file);
-  if (f->line > 0) fprintf(out, ", \"line\": %ld", f->line);
-  else fputs(", \"line\": null", out);
+  if (f->line > 0)
+    fprintf(out, ", \"line\": %ld", f->line);
+  else
+    fputs(", \"line\": null", out);
   if (l) {
     fprintf(out, ", \"address\": \"0x%" PRIx64 "\", \"object\": ", l->addr);
     json_str(out, l->map >= 0 ? p->maps[l->map].path : NULL);
@@ -92,23 +99,28 @@ static void json_header(FILE* out, const prof_view_t* v, const prof_opts_t* o) {
   fprintf(out, "{\n  \"format\": %d,\n  \"file\": ", p->version);
   json_str(out, p->path);
   fputs(",\n  \"pid\": ", out);
-  if (p->pid >= 0) fprintf(out, "%ld", p->pid);
-  else fputs("null", out);
+  if (p->pid >= 0)
+    fprintf(out, "%ld", p->pid);
+  else
+    fputs("null", out);
   fputs(",\n  \"exe\": ", out);
   json_str(out, p->exe);
   fputs(",\n  \"reason\": ", out);
   json_str(out, p->reason);
   fprintf(out, ",\n  \"start\": %.3f,\n  \"time\": %.3f,\n  \"interval\": ", p->start, p->time);
-  if (p->interval >= 0) fprintf(out, "%" PRId64, p->interval);
-  else fputs("null", out);
-  fprintf(out, ",\n  \"truncated\": %s,\n  \"samples\": %zu,\n  \"type\": \"%s\",\n  \"skip\": [", p->truncated ? "true" : "false",
-          p->nsamples, prof_value_names[o->type]);
+  if (p->interval >= 0)
+    fprintf(out, "%" PRId64, p->interval);
+  else
+    fputs("null", out);
+  fprintf(out, ",\n  \"truncated\": %s,\n  \"samples\": %zu,\n  \"type\": \"%s\",\n  \"skip\": [",
+          p->truncated ? "true" : "false", p->nsamples, prof_value_names[o->type]);
   for (size_t i = 0; i < o->nskip; i++) {
     if (i) fputs(", ", out);
     json_str(out, o->skip[i]);
   }
   fputs("],\n  \"totals\": {", out);
-  for (int i = 0; i < PROF_NVALUES; i++) fprintf(out, "%s\"%s\": %" PRId64, i ? ", " : "", prof_value_names[i], prof_view_total(v, i));
+  for (int i = 0; i < PROF_NVALUES; i++)
+    fprintf(out, "%s\"%s\": %" PRId64, i ? ", " : "", prof_value_names[i], prof_view_total(v, i));
   fputs("},\n", out);
 }
 
@@ -116,8 +128,9 @@ static void json_maps(FILE* out, const prof_t* p) {
   fputs("  \"maps\": [", out);
   for (size_t i = 0; i < p->nmaps; i++) {
     const prof_map_t* m = &p->maps[i];
-    fprintf(out, "%s\n    {\"start\": \"0x%" PRIx64 "\", \"limit\": \"0x%" PRIx64 "\", \"offset\": \"0x%" PRIx64 "\", \"bias\": \"0x%" PRIx64
-                 "\", \"build_id\": ",
+    fprintf(out,
+            "%s\n    {\"start\": \"0x%" PRIx64 "\", \"limit\": \"0x%" PRIx64 "\", \"offset\": \"0x%" PRIx64
+            "\", \"bias\": \"0x%" PRIx64 "\", \"build_id\": ",
             i ? "," : "", m->start, m->limit, m->offset, m->bias);
     json_str(out, m->build_id);
     fputs(", \"path\": ", out);
@@ -154,8 +167,9 @@ static void json_sites(FILE* out, const prof_view_t* v) {
     json_str(out, s->subsys);
     fputs(", \"name\": ", out);
     json_str(out, s->name);
-    fprintf(out, ", \"exact\": %s, \"allocs\": %" PRId64 ", \"bytes\": %" PRId64 ", \"frees\": %" PRId64 ", \"freed\": %" PRId64
-                 ", \"live\": %" PRId64 ", \"peak\": %" PRId64,
+    fprintf(out,
+            ", \"exact\": %s, \"allocs\": %" PRId64 ", \"bytes\": %" PRId64 ", \"frees\": %" PRId64 ", \"freed\": %" PRId64
+            ", \"live\": %" PRId64 ", \"peak\": %" PRId64,
             s->exact ? "true" : "false", s->allocs, s->bytes, s->frees, s->freed, s->live, s->peak);
     json_values(out, e->v);
     fputs(", \"frames\": ", out);
@@ -173,8 +187,9 @@ static void json_subsystems(FILE* out, const prof_t* p) {
   for (size_t i = 0; i < n; i++) {
     fprintf(out, "%s\n    {\"name\": ", i ? "," : "");
     json_str(out, t[i].name);
-    fprintf(out, ", \"sites\": %zu, \"allocs\": %" PRId64 ", \"bytes\": %" PRId64 ", \"frees\": %" PRId64 ", \"freed\": %" PRId64
-                 ", \"live\": %" PRId64 ", \"peak\": %" PRId64 "}",
+    fprintf(out,
+            ", \"sites\": %zu, \"allocs\": %" PRId64 ", \"bytes\": %" PRId64 ", \"frees\": %" PRId64 ", \"freed\": %" PRId64
+            ", \"live\": %" PRId64 ", \"peak\": %" PRId64 "}",
             t[i].nsites, t[i].allocs, t[i].bytes, t[i].frees, t[i].freed, t[i].live, t[i].peak);
   }
   fputs(n ? "\n  ],\n" : "],\n", out);
@@ -187,8 +202,10 @@ static void json_timeline(FILE* out, const prof_t* p) {
     fprintf(out, "%s{\"ms\": %" PRId64 ", \"bytes\": %" PRId64 "}", i ? ", " : "", p->timeline[i].ms, p->timeline[i].bytes);
   }
   fputs("],\n  \"peak\": ", out);
-  if (p->has_peak) fprintf(out, "{\"ms\": %" PRId64 ", \"bytes\": %" PRId64 "}\n}\n", p->peak_ms, p->peak_bytes);
-  else fputs("null\n}\n", out);
+  if (p->has_peak)
+    fprintf(out, "{\"ms\": %" PRId64 ", \"bytes\": %" PRId64 "}\n}\n", p->peak_ms, p->peak_bytes);
+  else
+    fputs("null\n}\n", out);
 }
 
 bool prof_render_json(FILE* out, const prof_view_t* v, const prof_opts_t* o) {

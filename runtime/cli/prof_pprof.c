@@ -68,9 +68,9 @@ static void pb_packed(prof_buf_t* b, int field, const uint64_t* v, size_t n) {
 
 // ----- The string table (and keys of functions) -----
 typedef struct pp_strtab_s {
-  char** strs;      // in table order
+  char** strs;  // in table order
   size_t n, cap;
-  size_t* slots;    // open addressing: index + 1
+  size_t* slots;  // open addressing: index + 1
   size_t nslots;
 } pp_strtab_t;
 
@@ -296,7 +296,8 @@ static bool pp_gzip(FILE* out, const uint8_t* data, size_t len, time_t mtime) {
   do {
     size_t n = len - off > 65535 ? 65535 : len - off;
     bool last = off + n == len;
-    uint8_t bh[5] = {last ? 1 : 0, (uint8_t)n, (uint8_t)(n >> 8), (uint8_t)~n, (uint8_t)(~n >> 8)};  // BFINAL, BTYPE=00; LEN, NLEN
+    uint8_t bh[5] = {last ? 1 : 0, (uint8_t)n, (uint8_t)(n >> 8), (uint8_t)~n,
+                     (uint8_t)(~n >> 8)};  // BFINAL, BTYPE=00; LEN, NLEN
     ok = ok && fwrite(bh, 1, sizeof(bh), out) == sizeof(bh);
     ok = ok && (n == 0 || fwrite(data + off, 1, n, out) == n);
     off += n;

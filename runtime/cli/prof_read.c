@@ -33,10 +33,10 @@ typedef struct rd_index_s {
 typedef struct rd_s {
   prof_t* p;
   const char* who;
-  size_t line;            // current line number
-  char* cur;              // unread rest of the current line
-  rd_index_t addrs;       // return address -> location
-  rd_index_t ids;         // stack id -> stack
+  size_t line;       // current line number
+  char* cur;         // unread rest of the current line
+  rd_index_t addrs;  // return address -> location
+  rd_index_t ids;    // stack id -> stack
   rd_sample_t* samples;
   size_t nsamples, samples_cap;
   size_t maps_cap, locs_cap, stacks_cap, sites_cap, timeline_cap;
@@ -379,9 +379,21 @@ typedef struct rd_kw_s {
 } rd_kw_t;
 
 static const rd_kw_t rd_kws[] = {
-    {"hakmem-profile", rd_header}, {"pid", rd_pid}, {"exe", rd_exe}, {"start", rd_start}, {"time", rd_time},
-    {"reason", rd_reason}, {"interval", rd_interval}, {"map", rd_map}, {"stack", rd_stack}, {"sample", rd_sample},
-    {"site", rd_site}, {"timeline", rd_timeline}, {"peak", rd_peak}, {"end", rd_end}, {NULL, NULL},
+    {"hakmem-profile", rd_header},
+    {"pid", rd_pid},
+    {"exe", rd_exe},
+    {"start", rd_start},
+    {"time", rd_time},
+    {"reason", rd_reason},
+    {"interval", rd_interval},
+    {"map", rd_map},
+    {"stack", rd_stack},
+    {"sample", rd_sample},
+    {"site", rd_site},
+    {"timeline", rd_timeline},
+    {"peak", rd_peak},
+    {"end", rd_end},
+    {NULL, NULL},
 };
 
 // One line (without its newline); false on a malformed line.
@@ -486,8 +498,8 @@ prof_t* prof_read(const char* path, const char* who) {
   }
   if (!r.seen_end) {
     p->truncated = true;
-    fprintf(stderr, "%s: warning: %s: no 'end' line: the file is truncated (the writer stopped early); read as far as it goes\n", who,
-            p->path);
+    fprintf(stderr, "%s: warning: %s: no 'end' line: the file is truncated (the writer stopped early); read as far as it goes\n",
+            who, p->path);
   }
   rd_assign_maps(p);
   return p;

@@ -65,12 +65,18 @@ static int svg_depth(const svg_node_t* n, int64_t min) {
 static void svg_text(FILE* out, const char* s, size_t max) {
   size_t n = 0;
   for (const unsigned char* c = (const unsigned char*)s; *c && n < max; c++, n++) {
-    if (*c == '&') fputs("&amp;", out);
-    else if (*c == '<') fputs("&lt;", out);
-    else if (*c == '>') fputs("&gt;", out);
-    else if (*c == '"') fputs("&quot;", out);
-    else if (*c < 0x20 || *c == 0x7f) fputc('?', out);
-    else if (*c < 0x80) fputc(*c, out);
+    if (*c == '&')
+      fputs("&amp;", out);
+    else if (*c == '<')
+      fputs("&lt;", out);
+    else if (*c == '>')
+      fputs("&gt;", out);
+    else if (*c == '"')
+      fputs("&quot;", out);
+    else if (*c < 0x20 || *c == 0x7f)
+      fputc('?', out);
+    else if (*c < 0x80)
+      fputc(*c, out);
     else {
       int len = *c >= 0xF0 && *c <= 0xF4 ? 4 : *c >= 0xE0 ? 3 : *c >= 0xC2 && *c < 0xE0 ? 2 : 0;
       for (int i = 1; i < len; i++) {
@@ -87,7 +93,8 @@ static void svg_text(FILE* out, const char* s, size_t max) {
 }
 
 static const char* svg_value(char* buf, size_t size, int type, int64_t v) {
-  if (type == PROF_ALLOC_SPACE || type == PROF_INUSE_SPACE || type == PROF_PEAK_SPACE) return prof_fmt_bytes(buf, size, (double)v);
+  if (type == PROF_ALLOC_SPACE || type == PROF_INUSE_SPACE || type == PROF_PEAK_SPACE)
+    return prof_fmt_bytes(buf, size, (double)v);
   snprintf(buf, size, "%" PRId64 " blocks", v);
   return buf;
 }
@@ -95,9 +102,12 @@ static const char* svg_value(char* buf, size_t size, int type, int64_t v) {
 static void svg_color(char* buf, size_t size, const prof_frame_t* f) {
   uint32_t h = 2166136261u;
   for (const char* c = f ? f->func : "all"; *c; c++) h = (h ^ (uint8_t)*c) * 16777619u;
-  if (!f) snprintf(buf, size, "rgb(200,200,200)");
-  else if (f->site) snprintf(buf, size, "rgb(%u,%u,%u)", 80 + h % 60, 140 + (h >> 8) % 60, 220 + (h >> 16) % 35);
-  else snprintf(buf, size, "rgb(%u,%u,%u)", 225 + h % 30, 80 + (h >> 8) % 130, 40 + (h >> 16) % 40);
+  if (!f)
+    snprintf(buf, size, "rgb(200,200,200)");
+  else if (f->site)
+    snprintf(buf, size, "rgb(%u,%u,%u)", 80 + h % 60, 140 + (h >> 8) % 60, 220 + (h >> 16) % 35);
+  else
+    snprintf(buf, size, "rgb(%u,%u,%u)", 225 + h % 30, 80 + (h >> 8) % 130, 40 + (h >> 16) % 40);
 }
 
 typedef struct svg_ctx_s {
@@ -138,7 +148,8 @@ static void svg_chart(FILE* out, const prof_t* p, int y0) {
   int x0 = SVG_PAD + 80, x1 = SVG_W - SVG_PAD, y1 = y0 + SVG_CHART_H;
   char b[32];
   fprintf(out, "<text x=\"%d\" y=\"%d\" class=\"h\">live bytes over time (estimated)</text>\n", SVG_PAD, y0 - 6);
-  fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#f8f8f8\" stroke=\"#999\"/>\n", x0, y0, x1 - x0, SVG_CHART_H);
+  fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#f8f8f8\" stroke=\"#999\"/>\n", x0, y0, x1 - x0,
+          SVG_CHART_H);
   if (!p->ntimeline) {
     fprintf(out, "<text x=\"%d\" y=\"%d\">no timeline in the file</text>\n", x0 + 10, y0 + SVG_CHART_H / 2);
     return;
@@ -157,7 +168,8 @@ static void svg_chart(FILE* out, const prof_t* p, int y0) {
     last = (double)p->timeline[i].bytes;
   }
   fprintf(out, " %d,%.1f %d,%d\"/>\n", x1, y1 - last * sy, x1, y1);
-  fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n", x0 - 4, y0 + 10, prof_fmt_bytes(b, sizeof(b), (double)top));
+  fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n", x0 - 4, y0 + 10,
+          prof_fmt_bytes(b, sizeof(b), (double)top));
   fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">0</text>\n", x0 - 4, y1);
   fprintf(out, "<text x=\"%d\" y=\"%d\">0 s</text>\n", x0, y1 + 14);
   fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%.3f s</text>\n", x1, y1 + 14, (double)span / 1000.0);
@@ -195,17 +207,23 @@ bool prof_render_svg(FILE* out, const prof_view_t* v, const prof_opts_t* o) {
   c.base_y = flame_y + (depth - 1) * SVG_FRAME_H;
   char val[48];
   fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-  fprintf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"monospace\" "
-               "font-size=\"11\">\n", SVG_W, height, SVG_W, height);
+  fprintf(out,
+          "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"monospace\" "
+          "font-size=\"11\">\n",
+          SVG_W, height, SVG_W, height);
   fprintf(out, "<style>text{fill:#000}.h{font-size:14px;font-weight:bold}rect:hover{stroke:#000}</style>\n");
-  fprintf(out, "<rect width=\"100%%\" height=\"100%%\" fill=\"#fff\"/>\n<text x=\"%d\" y=\"22\" class=\"h\">hakmem profile ", SVG_PAD);
+  fprintf(out, "<rect width=\"100%%\" height=\"100%%\" fill=\"#fff\"/>\n<text x=\"%d\" y=\"22\" class=\"h\">hakmem profile ",
+          SVG_PAD);
   svg_text(out, p->exe ? p->exe : p->path, 200);
   fprintf(out, "%s</text>\n", p->truncated ? " (TRUNCATED: no end line)" : "");
   svg_chart(out, p, chart_y);
   fprintf(out, "<text x=\"%d\" y=\"%d\" class=\"h\">%s by call stack (total %s; frames under 0.1%% left out)</text>\n", SVG_PAD,
           flame_y - 10, prof_value_names[o->type], svg_value(val, sizeof(val), o->type, root.value));
-  if (root.value) svg_frame(&c, &root, SVG_PAD, 0);
-  else fprintf(out, "<text x=\"%d\" y=\"%d\">nothing to draw: every %s is 0</text>\n", SVG_PAD, flame_y + 12, prof_value_names[o->type]);
+  if (root.value)
+    svg_frame(&c, &root, SVG_PAD, 0);
+  else
+    fprintf(out, "<text x=\"%d\" y=\"%d\">nothing to draw: every %s is 0</text>\n", SVG_PAD, flame_y + 12,
+            prof_value_names[o->type]);
   fprintf(out, "</svg>\n");
   svg_tree_free(&root);
   return !ferror(out);

@@ -76,8 +76,10 @@ static int sym_pipe_run(char* const* argv, const prof_buf_t* in, prof_buf_t* out
     if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
       char buf[65536];
       ssize_t n = read(pout[0], buf, sizeof(buf));
-      if (n > 0) prof_buf_put(out, buf, (size_t)n);
-      else if (n == 0 || (errno != EINTR && errno != EAGAIN)) break;
+      if (n > 0)
+        prof_buf_put(out, buf, (size_t)n);
+      else if (n == 0 || (errno != EINTR && errno != EAGAIN))
+        break;
     }
   }
   if (wfd >= 0) close(wfd);

@@ -34,10 +34,14 @@ static void text_header(FILE* out, const prof_view_t* v, const prof_opts_t* o) {
   if (p->time > 0 && p->start > 0) fprintf(out, " after %.3f s", p->time - p->start);
   fprintf(out, "%s\n", p->truncated ? "; TRUNCATED (no 'end' line): what the writer had written" : "");
   fprintf(out, "%zu samples, %zu stacks, %zu sites", p->nsamples, p->nstacks, p->nsites);
-  if (p->interval > 0) fprintf(out, "; sampling interval %" PRId64 " bytes (%s) on average", p->interval, prof_fmt_bytes(b1, sizeof(b1), (double)p->interval));
-  else if (p->interval == 0) fprintf(out, "; no sampling (every allocation counted)");
+  if (p->interval > 0)
+    fprintf(out, "; sampling interval %" PRId64 " bytes (%s) on average", p->interval,
+            prof_fmt_bytes(b1, sizeof(b1), (double)p->interval));
+  else if (p->interval == 0)
+    fprintf(out, "; no sampling (every allocation counted)");
   fputc('\n', out);
-  if (p->has_peak) fprintf(out, "peak: %s live at %.3f s\n", prof_fmt_bytes(b1, sizeof(b1), (double)p->peak_bytes), p->peak_ms / 1000.0);
+  if (p->has_peak)
+    fprintf(out, "peak: %s live at %.3f s\n", prof_fmt_bytes(b1, sizeof(b1), (double)p->peak_bytes), p->peak_ms / 1000.0);
   for (size_t i = 0; i < o->nskip; i++) fprintf(out, "skip: %s\n", o->skip[i]);
 }
 
@@ -53,8 +57,8 @@ static void text_top(FILE* out, prof_agg_t* agg, size_t n, int type, int objects
   for (size_t i = 0; i < n && shown < top; i++) {
     if (agg[i].v[type] == 0) break;
     double pct = total ? 100.0 * (double)agg[i].v[type] / (double)total : 0;
-    fprintf(out, "%12s %6.1f%% %12" PRId64 "  %s\n", prof_fmt_bytes(b1, sizeof(b1), (double)agg[i].v[type]), pct, agg[i].v[objects],
-            prof_fmt_frame(b2, sizeof(b2), agg[i].leaf));
+    fprintf(out, "%12s %6.1f%% %12" PRId64 "  %s\n", prof_fmt_bytes(b1, sizeof(b1), (double)agg[i].v[type]), pct,
+            agg[i].v[objects], prof_fmt_frame(b2, sizeof(b2), agg[i].leaf));
     shown++;
   }
   if (!shown) fprintf(out, "%12s\n", "(none)");
@@ -66,7 +70,8 @@ static void text_subsystems(FILE* out, const prof_t* p) {
   if (n) {
     char b[5][32];
     fprintf(out, "\nsites by subsystem (%zu sites):\n", p->nsites);
-    fprintf(out, "%-16s %6s %12s %12s %12s %12s %12s %12s\n", "subsystem", "sites", "allocs", "bytes", "frees", "freed", "live", "peak");
+    fprintf(out, "%-16s %6s %12s %12s %12s %12s %12s %12s\n", "subsystem", "sites", "allocs", "bytes", "frees", "freed", "live",
+            "peak");
     for (size_t i = 0; i < n; i++) {
       fprintf(out, "%-16s %6zu %12" PRId64 " %12s %12" PRId64 " %12s %12s %12s\n", t[i].name, t[i].nsites, t[i].allocs,
               prof_fmt_bytes(b[0], 32, (double)t[i].bytes), t[i].frees, prof_fmt_bytes(b[1], 32, (double)t[i].freed),
@@ -109,8 +114,10 @@ static void text_timeline(FILE* out, const prof_t* p) {
   char b1[32];
   fprintf(out, "\nlive bytes over time (estimated; @ marks the peak):\n");
   for (int r = TEXT_ROWS; r >= 1; r--) {
-    if (r == TEXT_ROWS) fprintf(out, "%10s ^", prof_fmt_bytes(b1, sizeof(b1), top));
-    else fprintf(out, "%10s |", "");
+    if (r == TEXT_ROWS)
+      fprintf(out, "%10s ^", prof_fmt_bytes(b1, sizeof(b1), top));
+    else
+      fprintf(out, "%10s |", "");
     for (int c = 0; c < TEXT_COLS; c++) {
       int h = (int)ceil(col[c] / top * TEXT_ROWS - 1e-9);
       fputc(h >= r ? (c == peak_col ? '@' : '#') : ' ', out);
