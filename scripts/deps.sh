@@ -10,7 +10,7 @@ want=${1:-test}
 # helgrind and the client-request headers), clang + its runtime (libFuzzer target),
 # pkg-config, the real programs the drop-in tests run under LD_PRELOAD, and the
 # profile viewers' side of tests/prof (addr2line from binutils, go tool pprof).
-pkgs="cmake make gcc g++ pkg-config libcmocka-dev libffi-dev valgrind clang libclang-rt-14-dev python3 gzip coreutils procps liblua5.4-dev lua5.4 binutils golang-go"
+pkgs="cmake make gcc g++ pkg-config libcmocka-dev libffi-dev valgrind clang libclang-rt-14-dev python3 gzip coreutils procps liblua5.4-dev lua5.4 binutils golang-go libunwind8"
 if [ "$want" = bench ]; then
   # The peers the benchmarks compare against.
   pkgs="$pkgs libmimalloc-dev libjemalloc-dev libtcmalloc-minimal4 libcjson-dev time"

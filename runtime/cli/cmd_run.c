@@ -1,5 +1,5 @@
 /* cmd_run.c: `hakmem run FILE.hk [--threads N] [--profile] [--profile-out F]
-   [--alloc hakmem|libc] [-- ARGS...]` (shared/spec/LANGUAGE.md).
+   [--alloc hakmem|libc] [-- ARGS...]` (docs/language.md).
 
    Compiles the script with the MIR driver (a syntax error prints
    FILE:LINE:COL: syntax error: MESSAGE and exits 2, running nothing), then
@@ -12,20 +12,23 @@
    variable HAKMEM_RUNTIME_ALLOC=libc (how the benchmarks put a peer allocator
    under the same work).
    --profile turns hakmem's per-site profile on before compiling and prints
-   its report at the end on stderr: script lines ("FILE:LINE what", one site
-   per allocating instruction) next to the runtime's sites (lang.*, mir.*,
-   vm.*, json.*), with allocations, bytes, frees, live and peak live bytes;
-   --profile-out F writes the same report to F (JSON for *.json, SVG for
-   *.svg). */
+   its report at the end on stderr: the script's allocations by script call
+   stack (the VM names a site per stack, docs/vm.md) next to the runtime's
+   sites (lang.*, mir.*, vm.*, json.*), with allocations, bytes, frees, live
+   and peak live bytes. --profile-out F writes the profile to F in the format
+   its extension names, as `hakmem report -o F` would (.hprof: the data file
+   itself; .json, .svg, .folded, .pb.gz, .txt). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "hakmem.h"
+#include "prof.h"
 #include "hmir.h"
 #include "hvm.h"
 
@@ -33,7 +36,7 @@ typedef struct run_args_s {
   const char* file;
   long threads;          // 0: one run on this thread
   int profile;           // --profile: the per-site report on stderr at the end
-  const char* profile_out;  // --profile-out F: the report as JSON (*.json) or SVG (*.svg)
+  const char* profile_out;  // --profile-out F: the profile, in the format F's extension names
   const char* alloc;     // "hakmem" or "libc"
   int argc;              // script arguments after --
   const char* const* argv;
@@ -41,7 +44,7 @@ typedef struct run_args_s {
 
 static int run_usage(const char* msg, const char* arg) {
   if (msg) fprintf(stderr, "hakmem run: %s%s%s\n", msg, arg ? " " : "", arg ? arg : "");
-  fprintf(stderr, "usage: hakmem run FILE.hk [--threads N] [--profile] [--profile-out F.json|F.svg] "
+  fprintf(stderr, "usage: hakmem run FILE.hk [--threads N] [--profile] [--profile-out F.hprof|.json|.svg|.folded|.pb.gz|.txt] "
                   "[--alloc hakmem|libc] [-- ARGS...]\n");
   return 2;
 }
@@ -133,21 +136,37 @@ static int run_threads(hvm_program_t* p, long n) {
   return status;
 }
 
-// Writes the profile asked for; returns status, or 1 if a report failed.
+// Writes the profile asked for: the data file under a temporary name, then
+// each report rendered from it (prof.h). Returns status, or 1 if one failed.
 static int run_profile_report(const run_args_t* a, int status) {
-  if (a->profile) {
-    fflush(stdout);
-    int e = hak_profile_report(stderr, HAK_REPORT_TEXT, 0);
-    if (e) fprintf(stderr, "hakmem run: cannot write the profile: %s\n", strerror(e));
-  }
-  if (a->profile_out) {
+  prof_opts_t o = {.who = "hakmem run", .type = PROF_INUSE_SPACE, .top = 20, .stream = stderr};
+  prof_format_t fmt = a->profile_out ? prof_format_from_path(a->profile_out) : PROF_FMT_TEXT;
+  if (fmt == PROF_FMT_HPROF) {
     int e = hak_profile_write(a->profile_out);
-    if (e) {
-      fprintf(stderr, "hakmem run: cannot write the profile to %s: %s\n", a->profile_out, strerror(e));
-      if (!status) status = 1;
-    }
+    if (e) fprintf(stderr, "hakmem run: cannot write the profile to %s: %s\n", a->profile_out, strerror(e));
+    if (e && !status) status = 1;
+    if (!a->profile) return status;
   }
-  return status;
+  char tmp[] = "/tmp/hakmem-run-XXXXXX.hprof";
+  int fd = mkstemps(tmp, 6);
+  FILE* f = fd >= 0 ? fdopen(fd, "w") : NULL;
+  int e = f ? hak_profile_dump(f) : errno;
+  if (f && fclose(f) != 0 && !e) e = errno;
+  if (e) {
+    fprintf(stderr, "hakmem run: cannot write the profile data to %s: %s\n", tmp, strerror(e));
+    if (fd >= 0) unlink(tmp);
+    return status ? status : 1;
+  }
+  fflush(stdout);
+  int rc = 0;
+  if (a->profile) rc = prof_report_file(tmp, NULL, PROF_FMT_TEXT, &o);
+  if (a->profile_out && fmt != PROF_FMT_HPROF) {
+    if (fmt == PROF_FMT_NONE) fmt = PROF_FMT_TEXT;
+    int r = prof_report_file(tmp, a->profile_out, fmt, &o);
+    if (r) rc = r;
+  }
+  unlink(tmp);
+  return status ? status : rc ? 1 : 0;
 }
 
 int hak_cmd_run(int argc, char** argv) {

@@ -81,6 +81,33 @@ static void text_subsystems(FILE* out, const prof_t* p) {
   free(t);
 }
 
+static int text_site_cmp(const void* a, const void* b) {
+  const prof_site_t* x = *(const prof_site_t* const*)a;
+  const prof_site_t* y = *(const prof_site_t* const*)b;
+  return x->bytes != y->bytes ? (x->bytes < y->bytes ? 1 : -1) : (x->index > y->index) - (x->index < y->index);
+}
+
+// The `top` sites by bytes allocated, each by its whole name (a long one cut
+// on its root side: the leaf end says most).
+static void text_sites(FILE* out, const prof_t* p, int top) {
+  if (!p->nsites) return;
+  const prof_site_t** s = prof_xmalloc(p->nsites * sizeof(*s));
+  for (size_t i = 0; i < p->nsites; i++) s[i] = &p->sites[i];
+  qsort(s, p->nsites, sizeof(*s), text_site_cmp);
+  size_t n = p->nsites < (size_t)top ? p->nsites : (size_t)top;
+  fprintf(out, "\ntop %zu sites by allocated bytes:\n%-60s %-10s %10s %11s %10s %11s %11s\n", n, "site", "subsystem", "allocs",
+          "bytes", "frees", "live", "peak");
+  for (size_t i = 0; i < n; i++) {
+    char b[3][32];
+    size_t len = strlen(s[i]->name);
+    const char* name = len > 60 ? s[i]->name + len - 57 : s[i]->name;
+    fprintf(out, "%s%-*s %-10s %10" PRId64 " %11s %10" PRId64 " %11s %11s\n", len > 60 ? "..." : "", len > 60 ? 57 : 60, name,
+            s[i]->subsys, s[i]->allocs, prof_fmt_bytes(b[0], 32, (double)s[i]->bytes), s[i]->frees,
+            prof_fmt_bytes(b[1], 32, (double)s[i]->live), prof_fmt_bytes(b[2], 32, (double)s[i]->peak));
+  }
+  free(s);
+}
+
 // Live bytes in each of TEXT_COLS time columns: the highest point in the column, else the last value before it.
 static void text_columns(const prof_t* p, int64_t span, double* col) {
   double last = 0;
@@ -99,6 +126,12 @@ static void text_columns(const prof_t* p, int64_t span, double* col) {
 static void text_timeline(FILE* out, const prof_t* p) {
   if (!p->ntimeline) {
     fprintf(out, "\nlive bytes over time: no timeline in the file\n");
+    return;
+  }
+  bool any = p->has_peak && p->peak_bytes > 0;
+  for (size_t i = 0; i < p->ntimeline && !any; i++) any = p->timeline[i].bytes > 0;
+  if (!any) {
+    fprintf(out, "\nlive bytes over time: no sampled allocation (the timeline follows the sampled stacks of malloc & co)\n");
     return;
   }
   int64_t span = prof_duration_ms(p);
@@ -138,6 +171,7 @@ bool prof_render_text(FILE* out, const prof_view_t* v, const prof_opts_t* o) {
   free(agg);
   if (!o->summary) {
     text_subsystems(out, v->p);
+    text_sites(out, v->p, o->top);
     text_timeline(out, v->p);
   }
   return !ferror(out);

@@ -140,7 +140,7 @@ static void test_data_file(void** state) {
   FILE* f = tmpfile();
   assert_int_equal(hak_profile_dump(f), 0);
   char* text = read_all(f);
-  assert_true(strncmp(text, "hakmem-profile 1\npid ", 22) == 0);
+  assert_true(strncmp(text, "hakmem-profile 1\npid ", strlen("hakmem-profile 1\npid ")) == 0);
   assert_non_null(strstr(text, "\nreason api\n"));
   assert_non_null(strstr(text, "\nmap 0x"));
   char want[128];

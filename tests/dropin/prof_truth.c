@@ -9,7 +9,8 @@
    value at the profile's peak.
 
    It writes to argv[1], for every function, its address (stacks are
-   attributed by their leaf frame) and, for each of the six figures of a
+   attributed by their leaf frame; `etext`, the end of the program's code,
+   bounds the last one) and, for each of the six figures of a
    stack (allocated blocks and bytes, in use at exit, in use at the peak),
    the true value and the variance of the profile's estimate: a block of s
    bytes is sampled with probability p = 1 - exp(-s/I) and then counts 1/p
@@ -202,6 +203,8 @@ int main(int argc, char** argv) {
     fprintf(out, "func %s %p\n", fn_name[f], addr[f]);
     for (int g = 0; g < FIG_COUNT; g++) fprintf(out, "truth %s %s %.0f %.6g\n", fn_name[f], fig_name[g], fns[f].value[g], fns[f].var[g]);
   }
-  fprintf(out, "func main %p\nfunc free_all %p\nfunc note_alloc %p\n", (void*)main, (void*)free_all, (void*)note_alloc);
+  extern char etext;  // the linker's: the end of the program's code
+  fprintf(out, "func main %p\nfunc free_all %p\nfunc note_alloc %p\nfunc etext %p\n", (void*)main, (void*)free_all,
+          (void*)note_alloc, (void*)&etext);
   return fclose(out) == 0 ? 0 : 1;
 }

@@ -52,9 +52,9 @@ def run(kib, seed, tmp):
         elif f[0] == "sample":
             frames = stacks[f[1]]
             name = None
-            if frames:
+            if frames:  # the function the leaf frame is in (etext ends the last one)
                 below = [n for a, n in funcs if a <= frames[0]]
-                name = below[-1] if below else None
+                name = below[-1] if below and below[-1] != "etext" else None
             for i, g in enumerate(figs):
                 est[(name, g)] = est.get((name, g), 0) + int(f[2 + i])
         elif f[0] == "end":

@@ -89,7 +89,7 @@ static HAK_NOINLINE void* hak_alloc_slower(size_t size, hak_site_t site, bool ze
   return p;
 }
 
-// The slow branch. First the refill: the direct page's free list ran dry
+// The slow branch. First the refill (for malloc also while sampling): the direct page's free list ran dry
 // but the owner has freed blocks into it; they become the free list here,
 // as the generic path would do first, without its set-up (in a ring of tiny
 // blocks about one pair in 18 comes here; the generic path costs some 160
@@ -100,7 +100,7 @@ static HAK_NOINLINE void* hak_alloc_slower(size_t size, hak_site_t site, bool ze
 static HAK_NOINLINE void* hak_alloc_slow(size_t size, hak_site_t site, bool zero, void* caller) {
   hak_tld_t* tld = _hak_tld;
   hak_heap_t* heap = hak_heap_for_site(tld, site);
-  if (size < heap->fast_limit) {
+  if (size < (caller != NULL ? heap->malloc_limit : heap->fast_limit)) {
     hak_page_t* page = heap->direct[(size + 7) >> 3];
     hak_block_t* b = page->local_free;
     if (b != NULL && ++tld->generic_count < 64 &&
@@ -113,6 +113,7 @@ static HAK_NOINLINE void* hak_alloc_slow(size_t size, hak_site_t site, bool zero
       heap->tier_alloc[HAK_TIER_TINY]++;
       hak_track_malloc(b, page->block_size, zero);
       if (zero) memset(b, 0, size);
+      if hak_unlikely(heap->profiling && caller != NULL) hak_prof_malloc_tick(tld, b, page->block_size, caller);
       return b;
     }
   }
@@ -159,13 +160,18 @@ HAK_API void* hak_calloc_at(size_t n, size_t size, hak_site_t site) {
 static inline void* hak_alloc_for(size_t size, hak_site_t site, void* caller) {
   if (caller == NULL) return hak_alloc_at(size, site);
   hak_heap_t* heap = hak_heap_for_site(_hak_tld, site);
-  if (!heap->profiling) {  // with profiling on, the slow path takes the sample
-    if (size < heap->malloc_limit) {
-      void* p = hak_page_pop(heap, heap->direct[(size + 7) >> 3]);
-      if (p != NULL) return p;
-    } else if (size <= HAK_LARGE_MAX && heap->mid_fast) {
-      void* p = hak_alloc_mid(heap, size, false);
-      if (p != NULL) return p;
+  if (size < heap->malloc_limit) {
+    hak_page_t* page = heap->direct[(size + 7) >> 3];
+    void* p = hak_page_pop(heap, page);
+    if (p != NULL) {
+      if hak_unlikely(heap->profiling) hak_prof_malloc_tick(heap->tld, p, page->block_size, caller);
+      return p;
+    }
+  } else if (size <= HAK_LARGE_MAX && heap->malloc_mid) {
+    void* p = hak_alloc_mid(heap, size, false);
+    if (p != NULL) {
+      if hak_unlikely(heap->profiling) hak_prof_malloc_tick(heap->tld, p, _hak_class_size[hak_size_class(size)], caller);
+      return p;
     }
   }
   return hak_alloc_slow(size, site, false, caller);

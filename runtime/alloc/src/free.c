@@ -174,14 +174,14 @@ static inline void hak_free_local_push(hak_tld_t* tld, hak_page_t* page, hak_blo
 // keeps a pointer into a free page (the empty page has no blocks) or past
 // the page's blocks off the list; the fields it reads are fixed while the
 // page holds blocks.
-static inline bool hak_free_remote_fast(hak_tld_t* tld, void* p, uint8_t v) {
-  if (v - 1u >= HAK_TLD_ID_MAX || v == tld->fast_id || tld->profiling) return false;
+static inline bool hak_free_remote_fast(hak_tld_t* tld, void* p, uint8_t v, bool from_malloc) {
+  if (v - 1u >= HAK_TLD_ID_MAX || v == tld->fast_id || (tld->profiling && !from_malloc)) return false;
   hak_page_t* page = hak_page_of(hak_segment_of(p), p);
   if (page->has_aligned || page->has_checked || atomic_load_explicit(&page->samples, memory_order_relaxed) != 0) return false;
   if ((uint8_t*)p < page->start || (uint8_t*)p >= page->start + hak_page_bytes(page)) return false;
   if hak_unlikely(tld == &_hak_tld_empty) {  // a thread that frees before it allocates: its counters need a tld
     tld = _hak_tld_acquire_for(v);
-    if (tld == NULL || tld->profiling) return false;
+    if (tld == NULL || (tld->profiling && !from_malloc)) return false;
     if (tld->fast_id == v) return false;  // it adopted the block's owner: a local free now
   }
   hak_track_free(p);
@@ -271,7 +271,7 @@ static HAK_NOINLINE void hak_free_slow(void* p, hak_site_t site, bool from_mallo
         tld->free_count++;
         return;
       }
-    } else if (hak_free_remote_fast(tld, p, v)) {
+    } else if (hak_free_remote_fast(tld, p, v, from_malloc)) {
       return;
     }
   }

@@ -156,12 +156,14 @@ HAK_INTERN double _hak_sample_interval(void);
 HAK_INTERN bool _hak_sample_take(void* p, size_t usable, void* caller, double interval);
 HAK_INTERN bool _hak_sample_forget(const void* p);  // true: p was a sampled block, now taken back
 HAK_INTERN void _hak_sample_start(void);
+HAK_INTERN void _hak_sample_unwinder_load(void);  // dlopen: only where that is safe (not inside malloc)
 HAK_INTERN bool _hak_sample_write(hak_out_t* o, bool try_lock);
 HAK_INTERN void _hak_sample_lock(bool lock);
 extern HAK_INTERN _Atomic(size_t) _hak_samples_live;  // sampled blocks alive (whale frees look them up only then)
 
 // ----- "profile.c" -----
 HAK_INTERN void _hak_profile_init(void);
+HAK_INTERN void _hak_profile_constructor(void);  // from the library's constructor: what init may not do
 HAK_INTERN void _hak_profile_apply(hak_tld_t* tld);
 HAK_INTERN void _hak_profile_count_alloc(hak_tld_t* tld, void* p, size_t usable, hak_site_t site, void* caller);
 HAK_INTERN void _hak_profile_sample(hak_tld_t* tld, void* p, size_t usable, void* caller);

@@ -223,6 +223,7 @@ struct hak_heap_s {
   size_t malloc_limit;                    // the same for malloc (libhakmem.so): 0 only when checked (or not set up)
   bool profiling;                         // == tld->profiling: malloc's fast path counts down to the next sample
   bool mid_fast;                          // hak_alloc_at may pop mid/large blocks inline (not checked, not profiling)
+  bool malloc_mid;                        // malloc may (not checked; with profiling on it counts down to the next sample)
   hak_page_t* direct[HAK_DIRECT_COUNT];   // (size+7)/8 -> page to allocate from; &_hak_page_empty if none
   hak_tld_t* tld;                         // the thread state this heap is part of; NULL: not set up (heap.c: _hak_heap_get)
   uint8_t subsys;                         // hak_subsys_t of this heap

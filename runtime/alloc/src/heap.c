@@ -37,6 +37,7 @@ void _hak_heap_modes(hak_heap_t* heap) {
   heap->fast_limit = tld->profiling ? 0 : heap->malloc_limit;
   heap->profiling = tld->profiling;
   heap->mid_fast = heap->fast_limit != 0;
+  heap->malloc_mid = heap->malloc_limit != 0;
 }
 
 static hak_heap_t* hak_heap_setup(hak_tld_t* tld, hak_subsys_t sub) {

@@ -107,6 +107,7 @@ void _hak_init(void) {
 
 __attribute__((constructor)) static void hak_constructor(void) {
   _hak_init();
+  _hak_profile_constructor();
 }
 
 // Unloaded (dlclose of a shared object that links libhakmem.a), or the

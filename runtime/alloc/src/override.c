@@ -35,6 +35,13 @@ static HAK_NOINLINE void* hak_malloc_sample(hak_heap_t* heap, void* p, size_t us
     }                                                                                                       \
   } while (0)
 
+// The same for a mid or large block, whose size is its class's (kept out of
+// line: malloc's fast path keeps no frame).
+static HAK_NOINLINE void* hak_malloc_mid_tick(hak_heap_t* heap, void* p, size_t size, void* caller) {
+  hak_prof_malloc_tick(heap->tld, p, _hak_class_size[hak_size_class(size)], caller);
+  return p;
+}
+
 // malloc's body, inlined into malloc and the C++ operators new: the fast
 // paths, then the slow path with the address the caller returns to.
 static inline __attribute__((always_inline)) void* hak_malloc_inline(size_t size) {
@@ -46,9 +53,12 @@ static inline __attribute__((always_inline)) void* hak_malloc_inline(size_t size
       HAK_MALLOC_TICK(heap, p, page->block_size);
       return p;
     }
-  } else if (size <= HAK_LARGE_MAX && heap->mid_fast) {  // not checked, not profiling
+  } else if (size <= HAK_LARGE_MAX && heap->malloc_mid) {  // not checked
     void* p = hak_alloc_mid(heap, size, false);
-    if (p != NULL) return p;
+    if (p != NULL) {
+      if hak_unlikely(heap->profiling) return hak_malloc_mid_tick(heap, p, size, __builtin_return_address(0));
+      return p;
+    }
   }
   return hak_alloc_slow(size, HAK_SITE_DEFAULT, false, __builtin_return_address(0));
 }
@@ -75,9 +85,12 @@ HAK_MALLOC_API void* calloc(size_t n, size_t size) {
       HAK_MALLOC_TICK(heap, p, page->block_size);
       return p;
     }
-  } else if (total <= HAK_LARGE_MAX && heap->mid_fast) {  // not checked, not profiling
+  } else if (total <= HAK_LARGE_MAX && heap->malloc_mid) {  // not checked
     void* p = hak_alloc_mid(heap, total, true);
-    if (p != NULL) return p;
+    if (p != NULL) {
+      if hak_unlikely(heap->profiling) return hak_malloc_mid_tick(heap, p, total, __builtin_return_address(0));
+      return p;
+    }
   }
   return hak_alloc_slow(total, HAK_SITE_DEFAULT, true, __builtin_return_address(0));
 }

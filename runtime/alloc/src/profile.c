@@ -74,6 +74,12 @@ void _hak_profile_init(void) {
   atomic_store(&_hak_profile_gen, 1);
 }
 
+// The library's constructor runs where dlopen is safe, unlike _hak_init
+// (which the first malloc may call, from inside the dynamic loader).
+void _hak_profile_constructor(void) {
+  if (_hak_option_fast(HAK_OPT_PROFILE) != 0) _hak_sample_unwinder_load();
+}
+
 static hak_prof_tld_t* hak_prof_tld_new(void) {
   void* mem = NULL;
   size_t page = _hak_prim_page_size();
@@ -110,6 +116,7 @@ HAK_API void hak_profile_enable(bool on) {
   hak_option_set(HAK_OPT_PROFILE, on ? 1 : 0);
   if (on) {
     if (P.start_unix_ms == 0) P.start_unix_ms = hak_unix_ms();
+    _hak_sample_unwinder_load();
     _hak_sample_start();
     hak_dumper_start();
   }
@@ -158,15 +165,20 @@ void _hak_profile_heap_released(hak_tld_t* tld, hak_subsys_t sub) {
 // ----- Sampling (malloc & co of libhakmem.so) -----
 // The countdown of a thread's mallocs ran out (hak_prof_malloc_tick): draw
 // the next interval and sample this block. Mallocs made while a sample is
-// being taken (by the unwinder, or our own thread start) are not sampled.
+// being taken (by the unwinder, or our own thread start) are not part of the
+// program's: they neither count down nor get sampled (a nested sample that
+// left the count below zero would make the next block a sure sample).
 void _hak_profile_sample(hak_tld_t* tld, void* p, size_t usable, void* caller) {
   hak_prof_tld_t* prof = tld->profile;
   if (prof == NULL || prof->in_sample) return;
   prof->in_sample = true;
-  if hak_unlikely(atomic_load_explicit(&P.dumper, memory_order_relaxed) == 0) hak_dumper_start();
   double interval = _hak_sample_interval();
   _hak_sample_tld_next(tld, interval);
-  if (_hak_sample_take(p, usable, caller, interval)) {
+  int64_t left = tld->sample_left;
+  if hak_unlikely(atomic_load_explicit(&P.dumper, memory_order_relaxed) == 0) hak_dumper_start();
+  bool taken = _hak_sample_take(p, usable, caller, interval);
+  tld->sample_left = left;
+  if (taken) {
     // Flag a page block's page so its frees take the slow path, which looks
     // the table up (whale frees always do). The allocating thread owns it.
     uint8_t v = hak_segmap_get((uintptr_t)p);
