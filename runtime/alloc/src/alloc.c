@@ -39,6 +39,48 @@ static inline void* hak_page_pop_zero(hak_heap_t* heap, hak_page_t* page, size_t
   return p;
 }
 
+// ----- Sampling (malloc & co of libhakmem.so, profiling on) -----
+// The subsystem whose heaps hold sampled blocks, registered at the first
+// sample; HAK_SUBSYS_DEFAULT when none is left (samples then stay put).
+static hak_subsys_t hak_sampled_subsys(void) {
+  static _Atomic int sub = -1;
+  int s = atomic_load_explicit(&sub, memory_order_relaxed);
+  if hak_unlikely(s < 0) {
+    s = (int)hak_subsys_register("hakmem.sampled");  // idempotent: racing threads get the same id
+    atomic_store_explicit(&sub, s, memory_order_relaxed);
+  }
+  return (hak_subsys_t)s;
+}
+
+// The count of a thread's malloc bytes ran out at p: p is sampled. A block
+// of a page moves first to the thread's heap of "hakmem.sampled", whose
+// pages hold sampled blocks only, so that the frees of the blocks around it
+// keep their fast path (a page that holds a sample sends every free to the
+// slow path, which looks the table up). Whales stay (their frees look up in
+// any case), and so do aligned blocks (movable false) and checked ones.
+static HAK_NOINLINE void* hak_sample_block(hak_tld_t* tld, void* p, size_t usable, bool zero, bool movable, void* caller) {
+  if (!_hak_profile_sample_due(tld)) return p;
+  void* q = p;
+  if (movable && usable <= HAK_LARGE_MAX && !tld->checked) {
+    hak_subsys_t sub = hak_sampled_subsys();
+    hak_heap_t* heap = sub != HAK_SUBSYS_DEFAULT ? _hak_heap_get(HAK_SITE_ANON(sub)) : NULL;
+    void* m = heap != NULL ? _hak_alloc_generic(heap, usable, HAK_SITE_ANON(sub), zero) : NULL;
+    if (m != NULL) {
+      _hak_free_generic(p, HAK_SITE_DEFAULT, true);
+      q = m;
+    }
+  }
+  _hak_profile_sample(tld, q, usable, caller);
+  return q;
+}
+
+// Counts a malloc's usable bytes down to the next sample; returns the block
+// the caller gets (p, or where the sample moved it).
+static inline void* hak_prof_malloc_tick(hak_tld_t* tld, void* p, size_t usable, bool zero, bool movable, void* caller) {
+  if hak_likely((tld->sample_left -= (int64_t)usable) >= 0) return p;
+  return hak_sample_block(tld, p, usable, zero, movable, caller);
+}
+
 // Mid and large sizes (1 KiB .. 1 MiB) have no direct table: the first page
 // of the class queue, most recently freed block first (LIFO: for blocks of
 // kilobytes, reusing the one still in cache matters more than carving order).
@@ -85,7 +127,10 @@ static HAK_NOINLINE void* hak_alloc_slower(size_t size, hak_site_t site, bool ze
     }
   }
   void* p = _hak_alloc_generic(heap, size, site, zero);
-  if hak_unlikely(tld->profiling && p != NULL) _hak_profile_count_alloc(tld, p, hak_usable_size(p), site, caller);
+  if hak_unlikely(tld->profiling && p != NULL) {
+    if (caller != NULL) p = hak_prof_malloc_tick(tld, p, hak_usable_size(p), zero, true, caller);
+    else _hak_profile_count_alloc(tld, hak_usable_size(p), site);
+  }
   return p;
 }
 
@@ -113,7 +158,7 @@ static HAK_NOINLINE void* hak_alloc_slow(size_t size, hak_site_t site, bool zero
       heap->tier_alloc[HAK_TIER_TINY]++;
       hak_track_malloc(b, page->block_size, zero);
       if (zero) memset(b, 0, size);
-      if hak_unlikely(heap->profiling && caller != NULL) hak_prof_malloc_tick(tld, b, page->block_size, caller);
+      if hak_unlikely(heap->profiling && caller != NULL) return hak_prof_malloc_tick(tld, b, page->block_size, zero, true, caller);
       return b;
     }
   }
@@ -164,13 +209,15 @@ static inline void* hak_alloc_for(size_t size, hak_site_t site, void* caller) {
     hak_page_t* page = heap->direct[(size + 7) >> 3];
     void* p = hak_page_pop(heap, page);
     if (p != NULL) {
-      if hak_unlikely(heap->profiling) hak_prof_malloc_tick(heap->tld, p, page->block_size, caller);
+      if hak_unlikely(heap->profiling) return hak_prof_malloc_tick(heap->tld, p, page->block_size, false, true, caller);
       return p;
     }
   } else if (size <= HAK_LARGE_MAX && heap->malloc_mid) {
     void* p = hak_alloc_mid(heap, size, false);
     if (p != NULL) {
-      if hak_unlikely(heap->profiling) hak_prof_malloc_tick(heap->tld, p, _hak_class_size[hak_size_class(size)], caller);
+      if hak_unlikely(heap->profiling) {
+        return hak_prof_malloc_tick(heap->tld, p, _hak_class_size[hak_size_class(size)], false, true, caller);
+      }
       return p;
     }
   }
@@ -208,7 +255,10 @@ static void* hak_aligned_impl(size_t alignment, size_t size, hak_site_t site, vo
       return NULL;
     }
     void* w = _hak_whale_alloc(heap, size, alignment, false, site);
-    if (w != NULL && heap->tld->profiling) _hak_profile_count_alloc(heap->tld, w, hak_usable_size(w), site, caller);
+    if (w != NULL && heap->tld->profiling) {
+      if (caller != NULL) return hak_prof_malloc_tick(heap->tld, w, hak_usable_size(w), false, false, caller);
+      _hak_profile_count_alloc(heap->tld, hak_usable_size(w), site);
+    }
     return w;
   }
   if (alignment <= 64 && size % alignment == 0 && _hak_class_size[hak_size_class(size)] % alignment == 0) {
@@ -229,7 +279,11 @@ static void* hak_aligned_impl(size_t alignment, size_t size, hak_site_t site, vo
     hak_track_free(block);
     hak_track_malloc(p, page->block_size - (size_t)(p - block), false);
   }
-  if (heap->tld->profiling) _hak_profile_count_alloc(heap->tld, p, page->block_size - (size_t)(p - block), site, caller);
+  if (heap->tld->profiling) {
+    size_t usable = page->block_size - (size_t)(p - block);
+    if (caller != NULL) return hak_prof_malloc_tick(heap->tld, p, usable, false, false, caller);  // stays: it is aligned
+    _hak_profile_count_alloc(heap->tld, usable, site);
+  }
   return p;
 }
 
@@ -295,7 +349,8 @@ static void* hak_realloc_impl(void* p, size_t size, hak_site_t site, void* calle
       if (q != NULL) {  // the block changed size: a free and an allocation for the profile
         bool sampled = caller != NULL && atomic_load_explicit(&_hak_samples_live, memory_order_relaxed) != 0;
         if (sampled || (caller == NULL && tld->profiling)) _hak_profile_count_free(tld, p, old_usable, site, caller != NULL, NULL);
-        if (tld->profiling) _hak_profile_count_alloc(tld, q, hak_usable_size(q), site, caller);
+        if (tld->profiling && caller != NULL) q = hak_prof_malloc_tick(tld, q, hak_usable_size(q), false, false, caller);
+        else if (tld->profiling) _hak_profile_count_alloc(tld, hak_usable_size(q), site);
       }
       return q;
     }

@@ -165,13 +165,12 @@ extern HAK_INTERN _Atomic(size_t) _hak_samples_live;  // sampled blocks alive (w
 HAK_INTERN void _hak_profile_init(void);
 HAK_INTERN void _hak_profile_constructor(void);  // from the library's constructor: what init may not do
 HAK_INTERN void _hak_profile_apply(hak_tld_t* tld);
-HAK_INTERN void _hak_profile_count_alloc(hak_tld_t* tld, void* p, size_t usable, hak_site_t site, void* caller);
+HAK_INTERN void _hak_profile_count_alloc(hak_tld_t* tld, size_t usable, hak_site_t site);  // exact: hak_*_at
+// A malloc block whose count ran out (alloc.c's hak_prof_malloc_tick): draws
+// the next interval; false when this block is not to be sampled (a malloc
+// the sampling itself made). Then _hak_profile_sample records it.
+HAK_INTERN bool _hak_profile_sample_due(hak_tld_t* tld);
 HAK_INTERN void _hak_profile_sample(hak_tld_t* tld, void* p, size_t usable, void* caller);
-// A malloc of libhakmem.so with profiling on: count its usable bytes down to
-// the next sample.
-static inline void hak_prof_malloc_tick(hak_tld_t* tld, void* p, size_t usable, void* caller) {
-  if hak_unlikely((tld->sample_left -= (int64_t)usable) < 0) _hak_profile_sample(tld, p, usable, caller);
-}
 // A free of a block that may carry a profile: counted for `site` (exact,
 // hak_free_at) or, from free(), taken out of the sampled profile if it was
 // sampled. page: the block's page (NULL for a whale); its sample count drops.

@@ -20,26 +20,19 @@
 // malloc and free inline the fast paths; the slow branches pass the caller's
 // return address, which the sampling profiler attributes to. With profiling
 // on, malloc's fast path counts down to the next sample.
-// The sampling countdown of malloc ran out: take the sample, return p (a
-// tail call, so malloc keeps no frame).
-static HAK_NOINLINE void* hak_malloc_sample(hak_heap_t* heap, void* p, size_t usable, void* caller) {
-  _hak_profile_sample(heap->tld, p, usable, caller);
-  return p;
-}
-
-// With profiling on: count down the bytes to the next sample.
-#define HAK_MALLOC_TICK(heap, p, usable)                                                                    \
+// With profiling on: count down the bytes to the next sample; the sample
+// (a tail call, so malloc keeps no frame) returns the block to hand out.
+#define HAK_MALLOC_TICK(heap, p, usable, zero)                                                              \
   do {                                                                                                      \
     if hak_unlikely((heap)->profiling && ((heap)->tld->sample_left -= (int64_t)(usable)) < 0) {             \
-      return hak_malloc_sample((heap), (p), (usable), __builtin_return_address(0));                         \
+      return hak_sample_block((heap)->tld, (p), (usable), (zero), true, __builtin_return_address(0));       \
     }                                                                                                       \
   } while (0)
 
 // The same for a mid or large block, whose size is its class's (kept out of
 // line: malloc's fast path keeps no frame).
-static HAK_NOINLINE void* hak_malloc_mid_tick(hak_heap_t* heap, void* p, size_t size, void* caller) {
-  hak_prof_malloc_tick(heap->tld, p, _hak_class_size[hak_size_class(size)], caller);
-  return p;
+static HAK_NOINLINE void* hak_malloc_mid_tick(hak_heap_t* heap, void* p, size_t size, bool zero, void* caller) {
+  return hak_prof_malloc_tick(heap->tld, p, _hak_class_size[hak_size_class(size)], zero, true, caller);
 }
 
 // malloc's body, inlined into malloc and the C++ operators new: the fast
@@ -50,13 +43,13 @@ static inline __attribute__((always_inline)) void* hak_malloc_inline(size_t size
     hak_page_t* page = heap->direct[(size + 7) >> 3];
     void* p = hak_page_pop(heap, page);
     if hak_likely(p != NULL) {
-      HAK_MALLOC_TICK(heap, p, page->block_size);
+      HAK_MALLOC_TICK(heap, p, page->block_size, false);
       return p;
     }
   } else if (size <= HAK_LARGE_MAX && heap->malloc_mid) {  // not checked
     void* p = hak_alloc_mid(heap, size, false);
     if (p != NULL) {
-      if hak_unlikely(heap->profiling) return hak_malloc_mid_tick(heap, p, size, __builtin_return_address(0));
+      if hak_unlikely(heap->profiling) return hak_malloc_mid_tick(heap, p, size, false, __builtin_return_address(0));
       return p;
     }
   }
@@ -82,13 +75,13 @@ HAK_MALLOC_API void* calloc(size_t n, size_t size) {
     hak_page_t* page = heap->direct[(total + 7) >> 3];
     void* p = hak_page_pop_zero(heap, page, total);
     if hak_likely(p != NULL) {
-      HAK_MALLOC_TICK(heap, p, page->block_size);
+      HAK_MALLOC_TICK(heap, p, page->block_size, true);
       return p;
     }
   } else if (total <= HAK_LARGE_MAX && heap->malloc_mid) {  // not checked
     void* p = hak_alloc_mid(heap, total, true);
     if (p != NULL) {
-      if hak_unlikely(heap->profiling) return hak_malloc_mid_tick(heap, p, total, __builtin_return_address(0));
+      if hak_unlikely(heap->profiling) return hak_malloc_mid_tick(heap, p, total, true, __builtin_return_address(0));
       return p;
     }
   }

@@ -129,10 +129,8 @@ HAK_API bool hak_profile_enabled(void) {
 }
 
 // ----- Counting sites -----
-void _hak_profile_count_alloc(hak_tld_t* tld, void* p, size_t usable, hak_site_t site, void* caller) {
-  if (tld->profile == NULL) return;
-  if (caller != NULL) hak_prof_malloc_tick(tld, p, usable, caller);
-  else hak_prof_count_alloc(tld, site, usable);
+void _hak_profile_count_alloc(hak_tld_t* tld, size_t usable, hak_site_t site) {
+  if (tld->profile != NULL) hak_prof_count_alloc(tld, site, usable);
 }
 
 void _hak_profile_count_free(hak_tld_t* tld, void* p, size_t usable, hak_site_t site, bool from_malloc, hak_page_t* page) {
@@ -163,17 +161,23 @@ void _hak_profile_heap_released(hak_tld_t* tld, hak_subsys_t sub) {
 }
 
 // ----- Sampling (malloc & co of libhakmem.so) -----
-// The countdown of a thread's mallocs ran out (hak_prof_malloc_tick): draw
-// the next interval and sample this block. Mallocs made while a sample is
-// being taken (by the unwinder, or our own thread start) are not part of the
-// program's: they neither count down nor get sampled (a nested sample that
-// left the count below zero would make the next block a sure sample).
+// The countdown of a thread's mallocs ran out: draw the next interval. Mallocs
+// made while a sample is being taken (by the unwinder, our own thread start,
+// moving the block) are not the program's: they are not sampled, and
+// _hak_profile_sample puts the count back as it was before them (a nested
+// sample that left it below zero would make the next block a sure sample).
+bool _hak_profile_sample_due(hak_tld_t* tld) {
+  hak_prof_tld_t* prof = tld->profile;
+  if (prof == NULL || prof->in_sample) return false;
+  prof->in_sample = true;
+  _hak_sample_tld_next(tld, _hak_sample_interval());
+  return true;
+}
+
+// Records the sample (after _hak_profile_sample_due).
 void _hak_profile_sample(hak_tld_t* tld, void* p, size_t usable, void* caller) {
   hak_prof_tld_t* prof = tld->profile;
-  if (prof == NULL || prof->in_sample) return;
-  prof->in_sample = true;
   double interval = _hak_sample_interval();
-  _hak_sample_tld_next(tld, interval);
   int64_t left = tld->sample_left;
   if hak_unlikely(atomic_load_explicit(&P.dumper, memory_order_relaxed) == 0) hak_dumper_start();
   bool taken = _hak_sample_take(p, usable, caller, interval);
