@@ -116,16 +116,6 @@ static HAK_NOINLINE void* hak_alloc_slower(size_t size, hak_site_t site, bool ze
   hak_heap_t* heap = _hak_heap_get(site);
   if hak_unlikely(heap == NULL) return NULL;
   hak_tld_t* tld = heap->tld;
-  if (tld->profiling && caller == NULL && size < heap->malloc_limit) {
-    // Exact profiling routes hak_alloc_at here (fast_limit is 0): the fast
-    // path's pop, then the counters.
-    hak_page_t* page = heap->direct[(size + 7) >> 3];
-    void* p = zero ? hak_page_pop_zero(heap, page, size) : hak_page_pop(heap, page);
-    if (p != NULL) {
-      hak_prof_count_alloc(tld, site, page->block_size);
-      return p;
-    }
-  }
   void* p = _hak_alloc_generic(heap, size, site, zero);
   if hak_unlikely(tld->profiling && p != NULL) {
     if (caller != NULL) p = hak_prof_malloc_tick(tld, p, hak_usable_size(p), zero, true, caller);
@@ -145,7 +135,25 @@ static HAK_NOINLINE void* hak_alloc_slower(size_t size, hak_site_t site, bool ze
 static HAK_NOINLINE void* hak_alloc_slow(size_t size, hak_site_t site, bool zero, void* caller) {
   hak_tld_t* tld = _hak_tld;
   hak_heap_t* heap = hak_heap_for_site(tld, site);
-  if (size < (caller != NULL ? heap->malloc_limit : heap->fast_limit)) {
+  if hak_unlikely(heap->profiling && caller == NULL) {
+    // Exact profiling routes hak_*_at here (fast_limit is 0): the fast
+    // paths' pops, then the site's counters.
+    void* p = NULL;
+    size_t usable = 0;
+    if (size < heap->malloc_limit) {
+      hak_page_t* page = heap->direct[(size + 7) >> 3];
+      p = zero ? hak_page_pop_zero(heap, page, size) : hak_page_pop(heap, page);
+      usable = page->block_size;
+    } else if (size <= HAK_LARGE_MAX && heap->malloc_mid) {
+      p = hak_alloc_mid(heap, size, zero);
+      usable = _hak_class_size[hak_size_class(size)];
+    }
+    if (p != NULL) {
+      hak_prof_count_alloc(tld, site, usable);
+      return p;
+    }
+  }
+  if (size < heap->malloc_limit) {  // fast_limit when not profiling
     hak_page_t* page = heap->direct[(size + 7) >> 3];
     hak_block_t* b = page->local_free;
     if (b != NULL && ++tld->generic_count < 64 &&
@@ -158,7 +166,10 @@ static HAK_NOINLINE void* hak_alloc_slow(size_t size, hak_site_t site, bool zero
       heap->tier_alloc[HAK_TIER_TINY]++;
       hak_track_malloc(b, page->block_size, zero);
       if (zero) memset(b, 0, size);
-      if hak_unlikely(heap->profiling && caller != NULL) return hak_prof_malloc_tick(tld, b, page->block_size, zero, true, caller);
+      if hak_unlikely(heap->profiling) {
+        if (caller != NULL) return hak_prof_malloc_tick(tld, b, page->block_size, zero, true, caller);
+        hak_prof_count_alloc(tld, site, page->block_size);
+      }
       return b;
     }
   }

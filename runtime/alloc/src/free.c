@@ -222,21 +222,6 @@ HAK_NOINLINE void _hak_free_generic(void* p, hak_site_t site, bool from_malloc) 
         }
       }
     }
-  } else if (tld->profiling) {
-    // Exact profiling routes hak_free_at here (fast_id_at matches nothing):
-    // the fast path's push for the caller's own blocks, then the counters.
-    uintptr_t u = (uintptr_t)p;
-    size_t i = u >> HAK_SEGMENT_SHIFT;
-    if (i < HAK_SEGMAP_COUNT && __atomic_load_n(&_hak_segmap[i], __ATOMIC_RELAXED) == tld->fast_id) {
-      hak_page_t* page = hak_page_of(hak_segment_of(p), p);
-      uint32_t uf = page->used_flags;
-      if (uf - 1 < HAK_PAGE_USED_MASK) {  // no flag set, at least one block in use
-        hak_free_local_push(tld, page, (hak_block_t*)p, uf);
-        hak_prof_count_free(tld, site, page->block_size);
-        if (uf == 1 && (page->next != NULL || page->prev != NULL)) _hak_page_retire(page, true);
-        return;
-      }
-    }
   }
   hak_free_block(p, site, tld, from_malloc);
 }
@@ -260,6 +245,18 @@ static HAK_NOINLINE void hak_free_slow(void* p, hak_site_t site, bool from_mallo
   if (i < HAK_SEGMAP_COUNT) {
     hak_tld_t* tld = _hak_tld;
     uint8_t v = __atomic_load_n(&_hak_segmap[i], __ATOMIC_RELAXED);
+    if (!from_malloc && tld->profiling && v == tld->fast_id) {
+      // Exact profiling routes hak_free_at here (fast_id_at matches nothing):
+      // the fast path's push for the caller's own blocks, then the counters.
+      hak_page_t* page = hak_page_of(hak_segment_of(p), p);
+      uint32_t uf = page->used_flags;
+      if (uf - 1 < HAK_PAGE_USED_MASK) {  // no flag set, at least one block in use
+        hak_free_local_push(tld, page, (hak_block_t*)p, uf);
+        hak_prof_count_free(tld, site, page->block_size);
+        if (uf == 1 && (page->next != NULL || page->prev != NULL)) _hak_page_retire(page, true);
+        return;
+      }
+    }
     if (v == (from_malloc ? tld->fast_id : tld->fast_id_at)) {
       // The caller's own block in a page parked as full (its only flag): the
       // page goes back to its queue; nothing else to look up.
