@@ -393,7 +393,8 @@ static void prf_report_crash(const prf_t* r, int sig) {
     fprintf(stderr, "%s: the profile data file has no reason line: it was cut short\n", PRF_WHO);
 }
 
-// Lists the data files other processes of the run wrote (forked children).
+// Lists the data files other processes of the run wrote (forked children),
+// and those written before an exec (PID.N: the image the process replaced).
 static void prf_others(const prf_t* r, pid_t main_pid) {
   DIR* d = opendir(r->dir);
   if (!d) return;
@@ -406,12 +407,19 @@ static void prf_others(const prf_t* r, pid_t main_pid) {
     char* end;
     if (strncmp(name, prefix, (size_t)plen)) continue;
     long pid = strtol(name + plen, &end, 10);
-    if (end == name + plen || strcmp(end, ".hprof") || pid == main_pid) continue;
+    if (end == name + plen) continue;
+    bool before_exec = false;
+    if (*end == '.' && end[1] >= '0' && end[1] <= '9') {  // PID.N.hprof: written before an exec
+      strtol(end + 1, &end, 10);
+      before_exec = true;
+    }
+    if (strcmp(end, ".hprof") || (pid == main_pid && !before_exec)) continue;
     char path[PATH_MAX + 300];
     snprintf(path, sizeof(path), "%s/%s", r->dir, name);
     struct stat st;
     if (stat(path, &st) != 0 || st.st_mtim.tv_sec < r->started.tv_sec) continue;  // from an earlier run
-    fprintf(stderr, "%s %s", any ? "," : "hakmem prof: also written (other processes of the run, e.g. forked children):", path);
+    fprintf(stderr, "%s %s%s", any ? "," : "hakmem prof: also written (other processes of the run, e.g. forked children, and images replaced by exec):",
+            path, before_exec ? " (before exec)" : "");
     any = true;
   }
   closedir(d);

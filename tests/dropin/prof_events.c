@@ -8,6 +8,8 @@
                (HAKMEM_PROFILE_INTERVAL_MS set);
      fork      forks a child that allocates more and exits; both write their
                own file (the path has %p);
+     exec      replaces itself (execv) by `prof_events exit FILE`: the image
+               before writes FILE's PID.1 name, the one after the plain name;
      exit      just exits.
    The waiting modes leave with _exit, so the file seen is the one the event
    wrote, not the one written at exit. */
@@ -52,7 +54,7 @@ static int wait_for(const char* file, const char* what) {
 
 int main(int argc, char** argv) {
   if (argc != 3) {
-    fprintf(stderr, "usage: prof_events crash|signal|interval|fork|exit FILE\n");
+    fprintf(stderr, "usage: prof_events crash|signal|interval|fork|exec|exit FILE\n");
     return 2;
   }
   const char* mode = argv[1];
@@ -66,6 +68,12 @@ int main(int argc, char** argv) {
     return wait_for(argv[2], "signal");
   }
   if (strcmp(mode, "interval") == 0) return wait_for(argv[2], "interval");
+  if (strcmp(mode, "exec") == 0) {
+    char* again[] = {argv[0], "exit", argv[2], NULL};
+    execv("/proc/self/exe", again);
+    perror("prof_events: execv");
+    return 1;
+  }
   if (strcmp(mode, "fork") == 0) {
     pid_t pid = fork();
     if (pid < 0) return 1;

@@ -176,6 +176,7 @@ HAK_INTERN void _hak_profile_sample(hak_tld_t* tld, void* p, size_t usable, void
 // sampled. page: the block's page (NULL for a whale); its sample count drops.
 HAK_INTERN void _hak_profile_count_free(hak_tld_t* tld, void* p, size_t usable, hak_site_t site, bool from_malloc, hak_page_t* page);
 HAK_INTERN void _hak_profile_at_exit(void);
+HAK_INTERN void _hak_profile_before_exec(void);  // the exec family (override.c)
 HAK_INTERN void _hak_profile_unload(void);
 HAK_INTERN void _hak_profile_heap_released(hak_tld_t* tld, hak_subsys_t sub);
 HAK_INTERN void _hak_profile_lock(bool lock);

@@ -248,3 +248,88 @@ HAK_MALLOC_API void _ZdaPvSt11align_val_tRKSt9nothrow_t(void* p, size_t al, cons
   (void)al, (void)tag;
   hak_free_inline(p, HAK_SITE_DEFAULT, true);
 }
+
+// ----- exec -----
+// A program that replaces its image (the exec family) would lose what the
+// profiler collected: with profiling asked for in the environment, the data
+// file is written first (under the pid's name with ".1", ".2"... added: the
+// new image writes the plain one at its exit), then the C library's function
+// runs. glibc's own exec functions call each other internally, past these.
+#include <stdarg.h>
+
+static void* hak_exec_next(const char* name) {
+  _hak_profile_before_exec();
+  return dlsym(RTLD_NEXT, name);
+}
+
+typedef int (*hak_execve_t)(const char*, char* const[], char* const[]);
+typedef int (*hak_execv_t)(const char*, char* const[]);
+typedef int (*hak_fexecve_t)(int, char* const[], char* const[]);
+
+HAK_MALLOC_API int execve(const char* path, char* const argv[], char* const envp[]) {
+  hak_execve_t next = (hak_execve_t)hak_exec_next("execve");
+  return next != NULL ? next(path, argv, envp) : (errno = ENOSYS, -1);
+}
+HAK_MALLOC_API int execvpe(const char* file, char* const argv[], char* const envp[]) {
+  hak_execve_t next = (hak_execve_t)hak_exec_next("execvpe");
+  return next != NULL ? next(file, argv, envp) : (errno = ENOSYS, -1);
+}
+HAK_MALLOC_API int execv(const char* path, char* const argv[]) {
+  hak_execv_t next = (hak_execv_t)hak_exec_next("execv");
+  return next != NULL ? next(path, argv) : (errno = ENOSYS, -1);
+}
+HAK_MALLOC_API int execvp(const char* file, char* const argv[]) {
+  hak_execv_t next = (hak_execv_t)hak_exec_next("execvp");
+  return next != NULL ? next(file, argv) : (errno = ENOSYS, -1);
+}
+HAK_MALLOC_API int fexecve(int fd, char* const argv[], char* const envp[]) {
+  hak_fexecve_t next = (hak_fexecve_t)hak_exec_next("fexecve");
+  return next != NULL ? next(fd, argv, envp) : (errno = ENOSYS, -1);
+}
+
+// execl, execlp, execle: the arguments into an array (on the stack: exec
+// either replaces the image or fails), then the vector forms above.
+// n: the arguments, the first included (the NULL after them not).
+#define HAK_EXEC_ARGS(ap, n)                      \
+  do {                                            \
+    va_list count_;                               \
+    va_copy(count_, ap);                          \
+    n = 1;                                        \
+    while (va_arg(count_, char*) != NULL) n++;    \
+    va_end(count_);                               \
+  } while (0)
+
+HAK_MALLOC_API int execl(const char* path, const char* arg, ...) {
+  va_list ap;
+  va_start(ap, arg);
+  size_t n;
+  HAK_EXEC_ARGS(ap, n);
+  char* argv[n + 1];
+  argv[0] = (char*)arg;
+  for (size_t i = 1; i <= n; i++) argv[i] = va_arg(ap, char*);
+  va_end(ap);
+  return execv(path, argv);
+}
+HAK_MALLOC_API int execlp(const char* file, const char* arg, ...) {
+  va_list ap;
+  va_start(ap, arg);
+  size_t n;
+  HAK_EXEC_ARGS(ap, n);
+  char* argv[n + 1];
+  argv[0] = (char*)arg;
+  for (size_t i = 1; i <= n; i++) argv[i] = va_arg(ap, char*);
+  va_end(ap);
+  return execvp(file, argv);
+}
+HAK_MALLOC_API int execle(const char* path, const char* arg, ...) {
+  va_list ap;
+  va_start(ap, arg);
+  size_t n;
+  HAK_EXEC_ARGS(ap, n);
+  char* argv[n + 1];
+  argv[0] = (char*)arg;
+  for (size_t i = 1; i <= n; i++) argv[i] = va_arg(ap, char*);
+  char* const* envp = va_arg(ap, char* const*);
+  va_end(ap);
+  return execve(path, argv, envp);
+}

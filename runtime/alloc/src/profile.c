@@ -368,23 +368,32 @@ HAK_API int hak_profile_dump(FILE* out) {
   return o.err;
 }
 
-// path with "%p" replaced by the pid; false when it does not fit.
-static bool hak_dump_path(const char* path, char* out, size_t cap) {
-  char pid[24];
-  size_t np = 0, k = 0;
-  for (uint64_t v = (uint64_t)getpid(); v != 0 || np == 0; v /= 10) pid[np++] = (char)('0' + v % 10);
+// Appends the decimal digits of v to out[*k]; false when they do not fit.
+static bool hak_dump_put_u64(char* out, size_t* k, size_t cap, uint64_t v) {
+  char tmp[24];
+  size_t n = 0;
+  do tmp[n++] = (char)('0' + v % 10); while ((v /= 10) != 0);
+  if (*k + n + 1 > cap) return false;
+  while (n > 0) out[(*k)++] = tmp[--n];
+  return true;
+}
+
+// path with "%p" replaced by the pid, or by "PID.N" when n > 0 (a path
+// without %p gets ".N" at its end then); false when it does not fit.
+static bool hak_dump_path(const char* path, unsigned n, char* out, size_t cap) {
+  size_t k = 0;
+  bool used = false;
   for (const char* c = path; *c; c++) {
     if (c[0] == '%' && c[1] == 'p') {
-      for (size_t i = np; i-- > 0;) {
-        if (k + 1 >= cap) return false;
-        out[k++] = pid[i];
-      }
-      c++;
+      if (!hak_dump_put_u64(out, &k, cap, (uint64_t)getpid())) return false;
+      if (n > 0 && (k + 2 > cap || (out[k++] = '.', !hak_dump_put_u64(out, &k, cap, n)))) return false;
+      c++, used = true;
     } else {
-      if (k + 1 >= cap) return false;
+      if (k + 2 > cap) return false;
       out[k++] = *c;
     }
   }
+  if (n > 0 && !used && (k + 2 > cap || (out[k++] = '.', !hak_dump_put_u64(out, &k, cap, n)))) return false;
   out[k] = 0;
   return true;
 }
@@ -392,13 +401,16 @@ static bool hak_dump_path(const char* path, char* out, size_t cap) {
 // Writes the file at `path` (temporary name, then rename). Returns 0 or an
 // errno value; EAGAIN when the crash path had to leave the stacks out (the
 // file has them not and no `end` line).
-static int hak_dump_file(const char* path, const char* reason, bool crash, char* final, size_t cap) {
+static int hak_dump_file(const char* path, unsigned n, const char* reason, bool crash, char* final, size_t cap) {
   char tmp[1100];
-  if (!hak_dump_path(path, final, cap)) return ENAMETOOLONG;
-  size_t n = strlen(final);
-  if (n + 5 >= sizeof(tmp)) return ENAMETOOLONG;
-  memcpy(tmp, final, n);
-  memcpy(tmp + n, ".tmp", 5);
+  if (!hak_dump_path(path, n, final, cap)) {
+    snprintf(final, cap, "%s", path);
+    return ENAMETOOLONG;
+  }
+  size_t len = strlen(final);
+  if (len + 5 >= sizeof(tmp)) return ENAMETOOLONG;
+  memcpy(tmp, final, len);
+  memcpy(tmp + len, ".tmp", 5);
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return errno;
   hak_out_t o = {.fd = fd};
@@ -414,16 +426,12 @@ HAK_API int hak_profile_write(const char* path) {
   if (path == NULL || *path == 0) return EINVAL;
   _hak_init();
   char final[1024];
-  return hak_dump_file(path, "api", false, final, sizeof(final));
+  return hak_dump_file(path, 0, "api", false, final, sizeof(final));
 }
 
-static void hak_dump_say(const char* what, const char* path, int err) {
-  char final[1024];
-  if (err == 0 || !hak_dump_path(path, final, sizeof(final))) {
-    _hak_message("%s: profile written to %s", what, hak_dump_path(path, final, sizeof(final)) ? final : path);
-  } else {
-    _hak_message("%s: cannot write the profile to %s: %s", what, final, strerror(err));
-  }
+static void hak_dump_say(const char* what, const char* final, int err) {
+  if (err == 0) _hak_message("%s: profile written to %s", what, final);
+  else _hak_message("%s: cannot write the profile to %s: %s", what, final, strerror(err));
 }
 
 // At exit, when profiling was asked for in the environment (a program that
@@ -431,8 +439,23 @@ static void hak_dump_say(const char* what, const char* path, int err) {
 void _hak_profile_at_exit(void) {
   if (!P.env) return;
   char final[1024];
-  int err = hak_dump_file(P.path, "exit", false, final, sizeof(final));
-  if (err != 0 || !P.named) hak_dump_say("at exit", P.path, err);
+  int err = hak_dump_file(P.path, 0, "exit", false, final, sizeof(final));
+  if (err != 0 || !P.named) hak_dump_say("at exit", final, err);
+}
+
+// Before the program replaces its image (the exec family, override.c): the
+// data file under the first free name of PID.1, PID.2... (the new image
+// writes the pid's own name at its exit).
+void _hak_profile_before_exec(void) {
+  if (!P.env) return;
+  char final[1024];
+  for (unsigned n = 1; n < 1000; n++) {
+    if (!hak_dump_path(P.path, n, final, sizeof(final))) break;
+    if (access(final, F_OK) == 0) continue;
+    int err = hak_dump_file(P.path, n, "exec", false, final, sizeof(final));
+    if (err != 0) hak_dump_say("before exec", final, err);
+    return;
+  }
 }
 
 // ----- Dumps on a signal or an interval -----
@@ -463,8 +486,8 @@ static void* hak_dumper_main(void* arg) {
     }
     if (atomic_load(&P.dumper) != 1) break;
     char final[1024];
-    int err = hak_dump_file(P.path, reason, false, final, sizeof(final));
-    if (err != 0 || strcmp(reason, "signal") == 0) hak_dump_say(reason, P.path, err);
+    int err = hak_dump_file(P.path, 0, reason, false, final, sizeof(final));
+    if (err != 0 || strcmp(reason, "signal") == 0) hak_dump_say(reason, final, err);
   }
   return NULL;
 }
@@ -497,7 +520,7 @@ static void hak_profile_on_crash(int sig) {
   static _Atomic int once;
   if (atomic_exchange(&once, 1) == 0) {
     char final[1024], num[8] = {0};
-    int err = hak_dump_file(P.path, "crash", true, final, sizeof(final));
+    int err = hak_dump_file(P.path, 0, "crash", true, final, sizeof(final));
     num[0] = (char)('0' + sig / 10 % 10), num[1] = (char)('0' + sig % 10);
     hak_write_stderr("hakmem: fatal signal ");
     hak_write_stderr(num[0] == '0' ? num + 1 : num);
