@@ -10,13 +10,16 @@
                own file (the path has %p);
      exec      replaces itself (execv) by `prof_events exit FILE`: the image
                before writes FILE's PID.1 name, the one after the plain name;
+     _exit     leaves through _exit (no atexit handlers, as dash does);
      exit      just exits.
-   The waiting modes leave with _exit, so the file seen is the one the event
-   wrote, not the one written at exit. */
+   The waiting modes leave with the exit_group system call itself (libhakmem
+   writes the file at exit and at _exit too), so the file seen is the one the
+   event wrote. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,7 +43,7 @@ static int wait_for(const char* file, const char* what) {
           fclose(f);
           printf("prof_events: %s written\n", what);
           fflush(stdout);
-          _exit(0);
+          syscall(SYS_exit_group, 0);
         }
       }
       fclose(f);
@@ -54,7 +57,7 @@ static int wait_for(const char* file, const char* what) {
 
 int main(int argc, char** argv) {
   if (argc != 3) {
-    fprintf(stderr, "usage: prof_events crash|signal|interval|fork|exec|exit FILE\n");
+    fprintf(stderr, "usage: prof_events crash|signal|interval|fork|exec|_exit|exit FILE\n");
     return 2;
   }
   const char* mode = argv[1];
@@ -68,6 +71,7 @@ int main(int argc, char** argv) {
     return wait_for(argv[2], "signal");
   }
   if (strcmp(mode, "interval") == 0) return wait_for(argv[2], "interval");
+  if (strcmp(mode, "_exit") == 0) _exit(0);
   if (strcmp(mode, "exec") == 0) {
     char* again[] = {argv[0], "exit", argv[2], NULL};
     execv("/proc/self/exe", again);

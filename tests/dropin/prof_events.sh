@@ -1,8 +1,8 @@
 #!/bin/sh
 # prof_events.sh LIBHAKMEM PROF_EVENTS: the profile data file is written at
 # exit, on a fatal signal, on a signal, at an interval, by a forked child
-# under its own pid, before an exec (PID.1), and a path that cannot be
-# written gives a message.
+# under its own pid, before an exec (PID.1), at _exit, and a path that
+# cannot be written gives a message.
 set -eu
 lib=$1
 exe=$2
@@ -43,6 +43,9 @@ for f in "$dir"/fork.*.hprof; do
   grep -qx "pid $pid" "$f" || fail "$f: not written by pid $pid"
 done
 
+run _exit "$dir/quick.hprof"
+complete "$dir/quick.hprof" exit
+
 run exec "$dir/exec.%p.hprof"
 before=$(ls "$dir" | grep '^exec\.[0-9]*\.1\.hprof$' || true)
 after=$(ls "$dir" | grep '^exec\.[0-9]*\.hprof$' || true)
@@ -53,4 +56,4 @@ complete "$dir/$after" exit
 run exit /nonexistent-dir/x.hprof
 grep -q "cannot write the profile to /nonexistent-dir/x.hprof: No such file or directory" "$dir/err" ||
   fail "unwritable path: no message: $(cat "$dir/err")"
-echo "prof_events: exit, crash, signal, interval, fork, exec and an unwritable path all as expected"
+echo "prof_events: exit, crash, signal, interval, fork, exec, _exit and an unwritable path all as expected"

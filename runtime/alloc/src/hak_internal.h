@@ -33,8 +33,13 @@
 #define HAK_TLS_IE
 #endif
 
-// ----- Asserts (C1) -----
+// ----- "message.c": messages on stderr and the fatal stop -----
+HAK_INTERN void _hak_message(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+HAK_INTERN void _hak_warning(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+HAK_INTERN HAK_COLD HAK_NORETURN void _hak_fatal(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 HAK_INTERN HAK_COLD HAK_NORETURN void _hak_assert_fail(const char* expr, const char* file, int line, const char* func);
+
+// ----- Asserts -----
 #if HAK_DEBUG >= 1
 #define hak_assert(x) ((x) ? (void)0 : _hak_assert_fail(#x, __FILE__, __LINE__, __func__))
 #else
@@ -45,11 +50,6 @@ HAK_INTERN HAK_COLD HAK_NORETURN void _hak_assert_fail(const char* expr, const c
 #else
 #define hak_assert_internal(x) ((void)0)
 #endif
-#if HAK_DEBUG >= 3
-#define hak_assert_expensive(x) hak_assert(x)
-#else
-#define hak_assert_expensive(x) ((void)0)
-#endif
 
 // ----- "init.c" -----
 extern HAK_INTERN hak_tld_t _hak_tld_empty;   // every thread starts here: all allocations take the slow path
@@ -57,10 +57,6 @@ extern HAK_INTERN hak_page_t _hak_page_empty; // free == NULL and all flags set:
 extern HAK_INTERN __thread hak_tld_t* _hak_tld HAK_TLS_IE;
 extern HAK_INTERN uintptr_t _hak_list_key;    // checked mode: free-list links are XORed with it
 HAK_INTERN void _hak_init(void);              // once per process; cheap after the first call
-HAK_INTERN bool _hak_is_initialized(void);
-HAK_INTERN void _hak_message(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
-HAK_INTERN void _hak_warning(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
-HAK_INTERN HAK_COLD HAK_NORETURN void _hak_fatal(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 // An invalid free/realloc/usable_size argument: reports (and aborts in checked mode).
 HAK_INTERN HAK_COLD void _hak_invalid_pointer(const char* op, const void* p, const char* why, int size_class, hak_site_t site);
 HAK_INTERN HAK_COLD HAK_NORETURN void _hak_check_fail(const char* what, const void* p, int size_class, hak_site_t site);
@@ -207,7 +203,7 @@ static inline void hak_prof_count_free(hak_tld_t* tld, hak_site_t site, size_t b
 typedef struct hak_gstats_s {
   _Atomic(int64_t) pages_current, pages_peak;
   _Atomic(int64_t) segments_current, segments_peak, segments_cached;
-  _Atomic(int64_t) whale_bytes_current, whale_cached, whale_alloc_total, whale_free_total;
+  _Atomic(int64_t) whale_bytes_current, whale_cached;
   _Atomic(int64_t) mapped_current, mapped_peak;
   _Atomic(int64_t) purged_bytes, mmap_calls, munmap_calls;
   _Atomic(int64_t) threads_current, threads_abandoned, heap_releases;

@@ -37,7 +37,7 @@
 #include "hakmem.h"
 
 // ----- Variants -----
-// HAK_DEBUG: 0 none, 1 API-misuse asserts, 2 + internal asserts, 3 + expensive walks.
+// HAK_DEBUG: 0 none, 1 API-misuse asserts, 2 + internal asserts.
 #ifndef HAK_DEBUG
 #define HAK_DEBUG 0
 #endif
@@ -54,8 +54,8 @@
 #ifndef HAK_CHECK_DEFAULT
 #define HAK_CHECK_DEFAULT 0
 #endif
-#if HAK_DEBUG < 0 || HAK_DEBUG > 3
-#error "HAK_DEBUG must be 0..3"
+#if HAK_DEBUG < 0 || HAK_DEBUG > 2
+#error "HAK_DEBUG must be 0..2"
 #endif
 
 // ----- Geometry -----

@@ -1,5 +1,6 @@
 /* init.c: process start-up, the empty thread state every thread starts on,
-   thread-exit and fork hooks, messages and the fatal paths.
+   thread-exit and fork hooks, the version, and the reports of misuse
+   (invalid pointers, checked mode's findings).
 
    Nothing on a fast path checks for initialization (H2): _hak_tld starts at
    _hak_tld_empty, whose heaps have fast_limit 0 and whose fast ids match no
@@ -7,7 +8,6 @@
    the slow paths, which call _hak_init and get a real tld. */
 #include <fcntl.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -75,10 +75,6 @@ static void hak_at_exit(void) {
   hak_report_fd = -1;
 }
 
-bool _hak_is_initialized(void) {
-  return atomic_load_explicit(&hak_init_state, memory_order_acquire) == 2;
-}
-
 void _hak_init(void) {
   if hak_likely(atomic_load_explicit(&hak_init_state, memory_order_acquire) == 2) return;
   if (hak_in_init) return;  // re-entered from a call below (e.g. through malloc): go on with what is set
@@ -126,45 +122,7 @@ HAK_API const char* hak_version(void) {
   return HAK_STR(HAKMEM_VERSION_MAJOR) "." HAK_STR(HAKMEM_VERSION_MINOR) "." HAK_STR(HAKMEM_VERSION_PATCH);
 }
 
-// ----- Messages -----
-static void hak_vmessage(const char* prefix, const char* fmt, va_list ap) {
-  char buf[512];
-  int n = snprintf(buf, sizeof(buf), "hakmem: %s", prefix);
-  if (n < 0) return;
-  int m = vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
-  if (m < 0) return;
-  size_t len = (size_t)n + (size_t)m;
-  if (len > sizeof(buf) - 2) len = sizeof(buf) - 2;
-  buf[len++] = '\n';
-  _hak_prim_write_err(buf, len);
-}
-
-void _hak_message(const char* fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  hak_vmessage("", fmt, ap);
-  va_end(ap);
-}
-
-void _hak_warning(const char* fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  hak_vmessage("warning: ", fmt, ap);
-  va_end(ap);
-}
-
-void _hak_fatal(const char* fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  hak_vmessage("fatal: ", fmt, ap);
-  va_end(ap);
-  abort();
-}
-
-void _hak_assert_fail(const char* expr, const char* file, int line, const char* func) {
-  _hak_fatal("assertion '%s' failed in %s (%s:%d)", expr, func, file, line);
-}
-
+// ----- Misuse reports -----
 static const char* hak_site_label(hak_site_t site) {
   const char* name = hak_site_name(site);
   return name != NULL ? name : "?";

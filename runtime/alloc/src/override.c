@@ -333,3 +333,17 @@ HAK_MALLOC_API int execle(const char* path, const char* arg, ...) {
   va_end(ap);
   return execve(path, argv, envp);
 }
+
+// _exit and _Exit end the process without atexit handlers (dash leaves
+// that way, and so do children after a failed exec): with profiling asked
+// for in the environment, the data file is written first, as at exit.
+#include <sys/syscall.h>
+
+HAK_MALLOC_API __attribute__((noreturn)) void _exit(int status) {
+  _hak_profile_at_exit();
+  for (;;) syscall(SYS_exit_group, status);
+}
+
+HAK_MALLOC_API __attribute__((noreturn)) void _Exit(int status) {
+  _exit(status);
+}

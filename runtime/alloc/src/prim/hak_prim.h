@@ -31,7 +31,6 @@ size_t _hak_prim_rss(void);            // resident set size now, bytes (0 if unk
 size_t _hak_prim_rss_peak(void);       // peak resident set size, bytes (0 if unknown)
 const char* _hak_prim_getenv(const char* name);  // NULL if unset
 void _hak_prim_write_err(const char* s, size_t len);  // to fd 2, unbuffered
-uint64_t _hak_prim_thread_id(void);
 
 // Calls on_exit(tld) when a thread that registered a value exits.
 int _hak_prim_thread_key_init(void (*on_exit)(void* value));

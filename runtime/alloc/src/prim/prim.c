@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -116,10 +115,6 @@ void _hak_prim_write_err(const char* s, size_t len) {
     s += n;
     len -= (size_t)n;
   }
-}
-
-uint64_t _hak_prim_thread_id(void) {
-  return (uint64_t)syscall(SYS_gettid);
 }
 
 // ----- Threads and fork -----
