@@ -200,29 +200,6 @@ HAK_NOINLINE void _hak_free_generic(void* p, hak_site_t site, bool from_malloc) 
     hak_tld_t* t = _hak_tld_acquire();
     if (t != NULL) tld = t;
   }
-  if (from_malloc) {
-    // free() of the caller's own block in a page that only holds a drop-in
-    // profile sample: the fast path's push, unless this is the sampled block
-    // (which the table in profile.c must see).
-    uintptr_t u = (uintptr_t)p;
-    size_t i = u >> HAK_SEGMENT_SHIFT;
-    if (i < HAK_SEGMAP_COUNT && __atomic_load_n(&_hak_segmap[i], __ATOMIC_RELAXED) == tld->fast_id) {
-      hak_page_t* page = hak_page_of(hak_segment_of(p), p);
-      uint32_t uf = page->used_flags;
-      if (hak_page_flags(page) == HAK_PAGE_SAMPLED && (uf & HAK_PAGE_USED_MASK) != 0) {
-        uint16_t n = atomic_load_explicit(&page->samples, memory_order_relaxed);
-        if (n == 0) {  // its samples were freed: back to the fast path
-          hak_page_flag_clear(page, HAK_PAGE_SAMPLED);
-          uf = page->used_flags;
-        }
-        if (n == 0 || (n == 1 && page->sample_block != NULL && page->sample_block != p)) {
-          hak_free_local_push(tld, page, (hak_block_t*)p, uf);
-          if ((uf & HAK_PAGE_USED_MASK) == 1) _hak_page_retire(page, true);
-          return;
-        }
-      }
-    }
-  }
   hak_free_block(p, site, tld, from_malloc);
 }
 
@@ -237,7 +214,49 @@ static HAK_NOINLINE void hak_free_retire(hak_tld_t* tld, hak_page_t* page) {
   if (++tld->generic_count >= 64) _hak_tld_periodic(tld);
 }
 
-// The free fast path's miss: another thread's block goes straight onto its
+// The caller's own block (the segment map names its tld) in a page whose
+// flags leave nothing to look up: pushed as the fast path would, and counted
+// for its site under exact profiling (which sends hak_free_at here: its fast
+// id matches nothing). The flags that allow it: none (exact profiling), the
+// page parked as full (it goes back to its queue), or a page holding sampled
+// blocks when p is not one of them. False: the full lookup decides.
+static HAK_NOINLINE bool hak_free_own_flagged(hak_tld_t* tld, hak_page_t* page, void* p, hak_site_t site, bool from_malloc) {
+  uint32_t uf = page->used_flags;
+  uint32_t flags = uf >> HAK_PAGE_FLAG_SHIFT;
+  if ((uf & HAK_PAGE_USED_MASK) == 0) return false;
+  if (flags == HAK_PAGE_IN_FULL) {
+    hak_track_free(p);
+    hak_track_undefined(p, sizeof(hak_block_t));
+    _hak_page_free_local(page, (hak_block_t*)p);
+    tld->free_count++;
+    if (!from_malloc && tld->profiling) hak_prof_count_free(tld, site, page->block_size);
+    return true;
+  }
+  if (flags != HAK_PAGE_SAMPLED || !from_malloc) return false;
+  uint16_t n = atomic_load_explicit(&page->samples, memory_order_relaxed);
+  if (n == 0) {  // its samples were freed: back to the fast path
+    hak_page_flag_clear(page, HAK_PAGE_SAMPLED);
+    uf = page->used_flags;
+  } else if (n != 1 || page->sample_block == NULL || page->sample_block == p) {
+    return false;  // p may be a sample: the table must see it
+  }
+  hak_free_local_push(tld, page, (hak_block_t*)p, uf);
+  if ((uf & HAK_PAGE_USED_MASK) == 1 && (page->next != NULL || page->prev != NULL)) _hak_page_retire(page, true);
+  return true;
+}
+
+static inline bool hak_free_own(hak_tld_t* tld, void* p, hak_site_t site, bool from_malloc) {
+  hak_page_t* page = hak_page_of(hak_segment_of(p), p);
+  uint32_t uf = page->used_flags;
+  if hak_unlikely(uf - 1 >= HAK_PAGE_USED_MASK) return hak_free_own_flagged(tld, page, p, site, from_malloc);
+  hak_free_local_push(tld, page, (hak_block_t*)p, uf);
+  if (!from_malloc && tld->profiling) hak_prof_count_free(tld, site, page->block_size);
+  if (uf == 1 && (page->next != NULL || page->prev != NULL)) _hak_page_retire(page, true);
+  return true;
+}
+
+// The free fast path's miss: the caller's own block in a flagged page when
+// the flags allow (hak_free_own), another thread's block straight onto its
 // page's list (a leaf call of some 35 instructions with the CAS), anything
 // else to the generic path.
 static HAK_NOINLINE void hak_free_slow(void* p, hak_site_t site, bool from_malloc) {
@@ -245,29 +264,8 @@ static HAK_NOINLINE void hak_free_slow(void* p, hak_site_t site, bool from_mallo
   if (i < HAK_SEGMAP_COUNT) {
     hak_tld_t* tld = _hak_tld;
     uint8_t v = __atomic_load_n(&_hak_segmap[i], __ATOMIC_RELAXED);
-    if (!from_malloc && tld->profiling && v == tld->fast_id) {
-      // Exact profiling routes hak_free_at here (fast_id_at matches nothing):
-      // the fast path's push for the caller's own blocks, then the counters.
-      hak_page_t* page = hak_page_of(hak_segment_of(p), p);
-      uint32_t uf = page->used_flags;
-      if (uf - 1 < HAK_PAGE_USED_MASK) {  // no flag set, at least one block in use
-        hak_free_local_push(tld, page, (hak_block_t*)p, uf);
-        hak_prof_count_free(tld, site, page->block_size);
-        if (uf == 1 && (page->next != NULL || page->prev != NULL)) _hak_page_retire(page, true);
-        return;
-      }
-    }
-    if (v == (from_malloc ? tld->fast_id : tld->fast_id_at)) {
-      // The caller's own block in a page parked as full (its only flag): the
-      // page goes back to its queue; nothing else to look up.
-      hak_page_t* page = hak_page_of(hak_segment_of(p), p);
-      if (hak_page_flags(page) == HAK_PAGE_IN_FULL && hak_page_used(page) != 0) {
-        hak_track_free(p);
-        hak_track_undefined(p, sizeof(hak_block_t));
-        _hak_page_free_local(page, (hak_block_t*)p);
-        tld->free_count++;
-        return;
-      }
+    if (v == tld->fast_id) {
+      if (hak_free_own(tld, p, site, from_malloc)) return;
     } else if (hak_free_remote_fast(tld, p, v, from_malloc)) {
       return;
     }
