@@ -103,7 +103,7 @@ HAK_INTERN hak_tld_t* _hak_tld_acquire(void);
 HAK_INTERN hak_heap_t* _hak_heap_setup_for(hak_site_t site);
 static inline hak_heap_t* _hak_heap_get(hak_site_t site);
 // Sets the heap's fast-path fields from the tld's modes (checked, profiling).
-HAK_INTERN void _hak_heap_modes(hak_heap_t* heap);
+HAK_INTERN void _hak_tld_modes(hak_tld_t* tld);  // all of them, for the tld's and the process's modes
 HAK_INTERN hak_tld_t* _hak_tld_acquire_for(uint8_t owner);  // prefers the abandoned tld with that map id
 HAK_INTERN void _hak_tld_periodic(hak_tld_t* tld);
 HAK_INTERN size_t _hak_heap_release(hak_heap_t* heap);
@@ -160,7 +160,7 @@ extern HAK_INTERN _Atomic(size_t) _hak_samples_live;  // sampled blocks alive (w
 // ----- "profile.c" -----
 HAK_INTERN void _hak_profile_init(void);
 HAK_INTERN void _hak_profile_constructor(void);  // from the library's constructor: what init may not do
-HAK_INTERN void _hak_profile_apply(hak_tld_t* tld);
+HAK_INTERN bool _hak_profile_tld(hak_tld_t* tld);  // whether the tld profiles now (and its profile state)
 HAK_INTERN void _hak_profile_count_alloc(hak_tld_t* tld, size_t usable, hak_site_t site);  // exact: hak_*_at
 // A malloc block whose count ran out (alloc.c's hak_prof_malloc_tick): draws
 // the next interval; false when this block is not to be sampled (a malloc

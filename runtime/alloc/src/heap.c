@@ -31,7 +31,7 @@ static unsigned tld_next_id = 1;
 // every allocation to the slow path (and the direct table stays empty),
 // profiling sends hak_alloc_at's (exact counts) and keeps malloc's fast path
 // with its sample countdown.
-void _hak_heap_modes(hak_heap_t* heap) {
+static void hak_heap_modes(hak_heap_t* heap) {
   const hak_tld_t* tld = heap->tld;
   heap->malloc_limit = tld->checked ? 0 : HAK_TINY_MAX + 1;
   heap->fast_limit = tld->profiling ? 0 : heap->malloc_limit;
@@ -40,12 +40,23 @@ void _hak_heap_modes(hak_heap_t* heap) {
   heap->malloc_mid = heap->malloc_limit != 0;
 }
 
+// The fast paths' fields of a tld and its heaps, from its checked mode and
+// the process's profiling: free's fast ids (hak_free_at's matches nothing
+// while profiling counts its calls) and each heap's limits.
+void _hak_tld_modes(hak_tld_t* tld) {
+  tld->profiling = _hak_profile_tld(tld);
+  tld->fast_id = !tld->checked && tld->map_id <= HAK_TLD_ID_MAX ? tld->map_id : HAK_TLD_ID_NEVER;
+  tld->fast_id_at = tld->profiling ? HAK_TLD_ID_NEVER : tld->fast_id;
+  hak_heap_t* heap;
+  for (HAK_HEAPS_EACH(tld, heap, it)) hak_heap_modes(heap);
+}
+
 static hak_heap_t* hak_heap_setup(hak_tld_t* tld, hak_subsys_t sub) {
   hak_heap_t* heap = hak_heap_of(tld, sub);
   heap->tld = tld;
   heap->subsys = (uint8_t)sub;
   _hak_heap_queues_reset(heap);
-  _hak_heap_modes(heap);
+  hak_heap_modes(heap);
   tld->heaps_used |= 1u << sub;
   return heap;
 }
@@ -128,7 +139,7 @@ hak_tld_t* _hak_tld_acquire_for(uint8_t owner) {
     if (tld == NULL) return NULL;
   }
   tld->abandoned = false;
-  _hak_profile_apply(tld);  // sets the fast paths up (fast id, fast_max)
+  _hak_tld_modes(tld);  // the fast paths' fields
   atomic_fetch_add(&_hak_gstats.threads_current, 1);
   _hak_tld = tld;               // before the key: pthread_setspecific may itself allocate
   _hak_prim_thread_key_set(tld);
@@ -318,7 +329,7 @@ static void hak_tld_visit_abandoned(void) {
 
 void _hak_tld_periodic(hak_tld_t* tld) {
   tld->generic_count = 0;
-  if (tld->profile_gen != atomic_load_explicit(&_hak_profile_gen, memory_order_relaxed)) _hak_profile_apply(tld);
+  if (tld->profile_gen != atomic_load_explicit(&_hak_profile_gen, memory_order_relaxed)) _hak_tld_modes(tld);
   int64_t now = _hak_prim_clock_ms();
   if (tld->next_purge != 0 && now >= tld->next_purge) {
     tld->next_purge = 0;

@@ -90,8 +90,10 @@ static hak_prof_tld_t* hak_prof_tld_new(void) {
   return prof;
 }
 
-// Sets a tld up for the current profiling state (its own thread, or a new tld).
-void _hak_profile_apply(hak_tld_t* tld) {
+// Whether a tld profiles now (its own thread, or a new tld), its profile
+// state made at the first use; the fast paths follow (heap.c's
+// _hak_tld_modes, the one place that derives them).
+bool _hak_profile_tld(hak_tld_t* tld) {
   tld->profile_gen = atomic_load_explicit(&_hak_profile_gen, memory_order_relaxed);
   bool on = _hak_option_fast(HAK_OPT_PROFILE) != 0;
   if (on && tld->profile == NULL) {
@@ -101,12 +103,7 @@ void _hak_profile_apply(hak_tld_t* tld) {
       _hak_sample_tld_init(tld);
     }
   }
-  on = on && tld->profile != NULL;
-  tld->profiling = on;
-  tld->fast_id = !tld->checked && tld->map_id <= HAK_TLD_ID_MAX ? tld->map_id : HAK_TLD_ID_NEVER;
-  tld->fast_id_at = on ? HAK_TLD_ID_NEVER : tld->fast_id;
-  hak_heap_t* heap;
-  for (HAK_HEAPS_EACH(tld, heap, it)) _hak_heap_modes(heap);
+  return on && tld->profile != NULL;
 }
 
 static void hak_dumper_start(void);
@@ -121,7 +118,7 @@ HAK_API void hak_profile_enable(bool on) {
     hak_dumper_start();
   }
   atomic_fetch_add(&_hak_profile_gen, 1);
-  if (_hak_tld != &_hak_tld_empty) _hak_profile_apply(_hak_tld);
+  if (_hak_tld != &_hak_tld_empty) _hak_tld_modes(_hak_tld);
 }
 
 HAK_API bool hak_profile_enabled(void) {
