@@ -85,7 +85,7 @@ hak_heap_t* _hak_heap_setup_for(hak_site_t site) {
 // ----- Acquire -----
 static hak_tld_t* hak_tld_new(void) {
   void* mem = NULL;
-  size_t size = (sizeof(hak_tld_t) + _hak_prim_page_size() - 1) & ~(_hak_prim_page_size() - 1);
+  size_t size = _hak_prim_page_round(sizeof(hak_tld_t));
   if (_hak_prim_map(size, HAK_HEAP_ALIGN, NULL, &mem) != 0) return NULL;
   atomic_fetch_add(&_hak_gstats.mmap_calls, 1);
   hak_tld_t* tld = (hak_tld_t*)mem;  // zero-filled by the OS
@@ -353,7 +353,7 @@ void _hak_tld_periodic(hak_tld_t* tld) {
 // of the page's blocks, only when running on valgrind.
 static void hak_page_untrack_live(hak_page_t* page) {
   size_t n = page->capacity, bytes = (n + 7) / 8;
-  size_t map_size = (bytes + _hak_prim_page_size() - 1) & ~(_hak_prim_page_size() - 1);
+  size_t map_size = _hak_prim_page_round(bytes);
   uint8_t* is_free = NULL;
   if (n == 0 || page->has_aligned || _hak_prim_map(map_size, _hak_prim_page_size(), NULL, (void**)&is_free) != 0) return;
   hak_tld_t* tld = page->heap->tld;

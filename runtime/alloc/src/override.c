@@ -138,7 +138,7 @@ HAK_MALLOC_API void* pvalloc(size_t size) {
     errno = ENOMEM;
     return NULL;
   }
-  size_t rounded = size == 0 ? page : (size + page - 1) & ~(page - 1);
+  size_t rounded = size == 0 ? page : _hak_prim_page_round(size);
   return hak_aligned_impl(page, rounded, HAK_SITE_DEFAULT, __builtin_return_address(0));
 }
 

@@ -81,10 +81,8 @@ void _hak_profile_constructor(void) {
 }
 
 static hak_prof_tld_t* hak_prof_tld_new(void) {
-  void* mem = NULL;
-  size_t page = _hak_prim_page_size();
-  size_t size = (HAK_PROF_SITES * sizeof(hak_site_counters_t) + sizeof(hak_prof_tld_t) + page - 1) & ~(page - 1);
-  if (_hak_prim_map(size, page, NULL, &mem) != 0) return NULL;
+  void* mem = _hak_prim_pages(HAK_PROF_SITES * sizeof(hak_site_counters_t) + sizeof(hak_prof_tld_t));
+  if (mem == NULL) return NULL;
   hak_prof_tld_t* prof = (hak_prof_tld_t*)mem;
   prof->sites = (hak_site_counters_t*)((uint8_t*)mem + ((sizeof(hak_prof_tld_t) + 63) & ~(size_t)63));
   return prof;
@@ -248,11 +246,9 @@ static int hak_site_stats_cmp(const void* a, const void* b) {
 
 HAK_API size_t hak_profile_snapshot(hak_site_stats_t* out, size_t cap) {
   uint32_t n = hak_site_count();
-  size_t page = _hak_prim_page_size();
-  size_t size = ((size_t)n * sizeof(hak_site_stats_t) + page - 1) & ~(page - 1);
-  void* mem = NULL;
-  if (n == 0 || _hak_prim_map(size, page, NULL, &mem) != 0) return 0;
-  hak_site_stats_t* all = (hak_site_stats_t*)mem;
+  size_t size = (size_t)n * sizeof(hak_site_stats_t);
+  hak_site_stats_t* all = n != 0 ? (hak_site_stats_t*)_hak_prim_pages(size) : NULL;
+  if (all == NULL) return 0;
   hak_prof_merge(all, 0, n);
   size_t k = 0;
   for (uint32_t i = 0; i < n; i++) {
@@ -260,7 +256,7 @@ HAK_API size_t hak_profile_snapshot(hak_site_stats_t* out, size_t cap) {
   }
   qsort(all, k, sizeof(*all), hak_site_stats_cmp);
   if (out != NULL) memcpy(out, all, (k < cap ? k : cap) * sizeof(*all));
-  _hak_prim_unmap(mem, size);
+  _hak_prim_pages_free(all, size);
   return k;
 }
 

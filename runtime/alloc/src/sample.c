@@ -92,16 +92,6 @@ static struct {
 
 static _Atomic(uint64_t) sample_threads;  // seeds distinct streams per thread
 
-static void* hak_sample_map(size_t size) {
-  size_t page = _hak_prim_page_size();
-  void* mem = NULL;
-  return _hak_prim_map((size + page - 1) & ~(page - 1), page, NULL, &mem) == 0 ? mem : NULL;
-}
-
-static void hak_sample_unmap(void* p, size_t size) {
-  size_t page = _hak_prim_page_size();
-  if (p != NULL) _hak_prim_unmap(p, (size + page - 1) & ~(page - 1));
-}
 
 // ----- Intervals -----
 // splitmix64: a counter through a strong mix (every output bit depends on
@@ -215,14 +205,14 @@ static uint64_t hak_stack_hash(const uintptr_t* frames, uint32_t depth) {
 
 static bool hak_stack_buckets_grow(void) {
   size_t n = S.nbuckets ? S.nbuckets * 2 : 1024;
-  hak_stack_t** b = (hak_stack_t**)hak_sample_map(n * sizeof(*b));
+  hak_stack_t** b = (hak_stack_t**)_hak_prim_pages(n * sizeof(*b));
   if (b == NULL) return false;
   for (hak_stack_t* s = S.first; s != NULL; s = s->next) {
     size_t j = s->hash & (n - 1);
     s->chain = b[j];
     b[j] = s;
   }
-  hak_sample_unmap(S.buckets, S.nbuckets * sizeof(*b));
+  _hak_prim_pages_free(S.buckets, S.nbuckets * sizeof(*b));
   S.buckets = b;
   S.nbuckets = n;
   return true;
@@ -239,7 +229,7 @@ static hak_stack_t* hak_stack_intern(const uintptr_t* frames, uint32_t depth) {
   if (S.count >= S.nbuckets && !hak_stack_buckets_grow()) return NULL;
   size_t size = (sizeof(hak_stack_t) + depth * sizeof(uintptr_t) + 15) & ~(size_t)15;
   if (size > S.arena_left) {
-    S.arena = (uint8_t*)hak_sample_map(1 << 16);
+    S.arena = (uint8_t*)_hak_prim_pages(1 << 16);
     if (S.arena == NULL) return S.arena_left = 0, NULL;
     S.arena_left = 1 << 16;
   }
@@ -278,7 +268,7 @@ static size_t hak_block_hash(uintptr_t p) {
 // what filled it.
 static bool hak_blocks_rehash(void) {
   size_t cap = S.cap == 0 ? 4096 : S.live * 4 > S.cap ? S.cap * 2 : S.cap;
-  hak_sampled_t* t = (hak_sampled_t*)hak_sample_map(cap * sizeof(*t));
+  hak_sampled_t* t = (hak_sampled_t*)_hak_prim_pages(cap * sizeof(*t));
   if (t == NULL) return false;
   for (size_t i = 0; i < S.cap; i++) {
     if (S.blocks[i].block <= 1) continue;
@@ -286,7 +276,7 @@ static bool hak_blocks_rehash(void) {
     while (t[j].block != 0) j = (j + 1) & (cap - 1);
     t[j] = S.blocks[i];
   }
-  hak_sample_unmap(S.blocks, S.cap * sizeof(*t));
+  _hak_prim_pages_free(S.blocks, S.cap * sizeof(*t));
   S.blocks = t;
   S.cap = cap;
   S.used = S.live;

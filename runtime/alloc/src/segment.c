@@ -39,8 +39,7 @@ void _hak_segmap_set(uintptr_t addr, size_t size, uint8_t value) {
 // OS page: with a header ending mid-page, the bytes after it up to the page
 // boundary were never purged, yet counted as zero).
 static size_t hak_segment_header_size(void) {
-  size_t page = _hak_prim_page_size();
-  return (sizeof(hak_segment_t) + page - 1) & ~(page - 1);
+  return _hak_prim_page_round(sizeof(hak_segment_t));
 }
 
 static void hak_segment_unmap(hak_segment_t* seg) {

@@ -92,15 +92,10 @@ static hak_site_entry_t* hak_site_entry(uint32_t index) {
   return chunk == NULL ? NULL : &chunk[index & (HAK_SITE_CHUNK - 1)];
 }
 
-static void* hak_site_map(size_t size) {
-  void* p = NULL;
-  size_t page = _hak_prim_page_size();
-  return _hak_prim_map((size + page - 1) & ~(page - 1), page, NULL, &p) == 0 ? p : NULL;
-}
 
 static bool hak_site_table_grow(void) {
   size_t cap = site_table_cap == 0 ? 1024 : site_table_cap * 2;
-  uint32_t* table = hak_site_map(cap * sizeof(uint32_t));
+  uint32_t* table = _hak_prim_pages(cap * sizeof(uint32_t));
   if (table == NULL) return false;
   for (size_t i = 0; i < site_table_cap; i++) {
     uint32_t v = site_table[i];
@@ -109,7 +104,7 @@ static bool hak_site_table_grow(void) {
     while (table[j] != 0) j = (j + 1) & (cap - 1);
     table[j] = v;
   }
-  if (site_table != NULL) _hak_prim_unmap(site_table, (site_table_cap * sizeof(uint32_t) + _hak_prim_page_size() - 1) & ~(_hak_prim_page_size() - 1));
+  _hak_prim_pages_free(site_table, site_table_cap * sizeof(uint32_t));
   site_table = table;
   site_table_cap = cap;
   return true;
@@ -119,7 +114,7 @@ static const char* hak_site_copy_name(const char* name) {
   size_t len = strlen(name) + 1;
   if (len > HAK_SITE_ARENA) return NULL;
   if (len > site_arena_left) {
-    site_arena = hak_site_map(HAK_SITE_ARENA);
+    site_arena = _hak_prim_pages(HAK_SITE_ARENA);
     if (site_arena == NULL) return NULL;
     site_arena_left = HAK_SITE_ARENA;
   }
@@ -136,7 +131,7 @@ static uint32_t hak_site_add(unsigned sub, const char* name, uint32_t hash) {
   if (index >= HAK_SITE_CHUNKS * HAK_SITE_CHUNK) return 0;
   size_t c = index >> HAK_SITE_CHUNK_SHIFT;
   if (atomic_load_explicit(&site_chunks[c], memory_order_relaxed) == NULL) {
-    hak_site_entry_t* chunk = hak_site_map(HAK_SITE_CHUNK * sizeof(hak_site_entry_t));
+    hak_site_entry_t* chunk = _hak_prim_pages(HAK_SITE_CHUNK * sizeof(hak_site_entry_t));
     if (chunk == NULL) return 0;
     atomic_store_explicit(&site_chunks[c], chunk, memory_order_release);
   }

@@ -24,10 +24,6 @@ static hak_whale_t* whale_cache;  // linked by next, newest first
 static size_t whale_cache_count;
 static size_t whale_cache_bytes;
 
-static size_t hak_os_round(size_t n) {
-  size_t page = _hak_prim_page_size();
-  return (n + page - 1) & ~(page - 1);
-}
 
 static uint8_t* hak_whale_block(const hak_whale_t* w) {
   return w->map_base + w->user_offset;
@@ -101,7 +97,7 @@ void* _hak_whale_alloc(hak_heap_t* heap, size_t size, size_t align, bool zero, h
     errno = ENOMEM;
     return NULL;
   }
-  size_t need = hak_os_round(user_offset + (size == 0 ? 1 : size));  // the block's first byte is mapped
+  size_t need = _hak_prim_page_round(user_offset + (size == 0 ? 1 : size));  // the block's first byte is mapped
   hak_whale_t* w = NULL;
   bool fresh = false;
   pthread_mutex_lock(&whale_lock);
@@ -217,7 +213,7 @@ void* _hak_whale_realloc(hak_whale_t* w, void* p, size_t size, hak_site_t site) 
     return NULL;
   }
   size_t old_usable = _hak_whale_usable(w, p);
-  size_t need = size > ((size_t)1 << 46) ? 0 : hak_os_round(w->user_offset + size);
+  size_t need = size > ((size_t)1 << 46) ? 0 : _hak_prim_page_round(w->user_offset + size);
   void* result = NULL;
   if (need == 0) {
     errno = ENOMEM;

@@ -53,6 +53,15 @@ int _hak_prim_unmap(void* addr, size_t size) {
   return munmap(addr, size) == 0 ? 0 : errno;
 }
 
+void* _hak_prim_pages(size_t size) {
+  void* p = NULL;
+  return _hak_prim_map(_hak_prim_page_round(size), _hak_prim_page_size(), NULL, &p) == 0 ? p : NULL;
+}
+
+void _hak_prim_pages_free(void* p, size_t size) {
+  if (p != NULL) _hak_prim_unmap(p, _hak_prim_page_round(size));
+}
+
 int _hak_prim_purge(void* addr, size_t size) {
   return madvise(addr, size, MADV_DONTNEED) == 0 ? 0 : errno;
 }
