@@ -10,6 +10,13 @@
 #define HAK_ALLOC_C
 #include "hak_internal.h"
 
+// The calling thread's heap for a site, set up (and the thread's tld
+// acquired) if needed; NULL with errno as _hak_heap_setup_for says.
+static inline hak_heap_t* hak_heap_get(hak_site_t site) {
+  hak_heap_t* heap = hak_heap_for_site(_hak_tld, site);
+  return hak_likely(heap->tld != NULL) ? heap : _hak_heap_setup_for(site);
+}
+
 // ----- Fast path -----
 // Pops a block of `page` (a page of the direct table; NULL when it has none):
 // about 12 instructions with one predicted branch.
@@ -63,7 +70,7 @@ static HAK_NOINLINE void* hak_sample_block(hak_tld_t* tld, void* p, size_t usabl
   void* q = p;
   if (movable && usable <= HAK_LARGE_MAX && !tld->checked) {
     hak_subsys_t sub = hak_sampled_subsys();
-    hak_heap_t* heap = sub != HAK_SUBSYS_DEFAULT ? _hak_heap_get(HAK_SITE_ANON(sub)) : NULL;
+    hak_heap_t* heap = sub != HAK_SUBSYS_DEFAULT ? hak_heap_get(HAK_SITE_ANON(sub)) : NULL;
     void* m = heap != NULL ? _hak_alloc_generic(heap, usable, HAK_SITE_ANON(sub), zero) : NULL;
     if (m != NULL) {
       _hak_free_generic(p, HAK_SITE_DEFAULT, true);
@@ -113,7 +120,7 @@ static inline void* hak_alloc_mid(hak_heap_t* heap, size_t size, bool zero) {
 // libhakmem.so, sampled and attributed to that return address instead of
 // counted for `site`).
 static HAK_NOINLINE void* hak_alloc_slower(size_t size, hak_site_t site, bool zero, void* caller) {
-  hak_heap_t* heap = _hak_heap_get(site);
+  hak_heap_t* heap = hak_heap_get(site);
   if hak_unlikely(heap == NULL) return NULL;
   hak_tld_t* tld = heap->tld;
   void* p = _hak_alloc_generic(heap, size, site, zero);
@@ -257,7 +264,7 @@ static void* hak_aligned_impl(size_t alignment, size_t size, hak_site_t site, vo
     if (s == 0 && alignment > 8) s = 16;  // size 0 would get the 8-byte class
     return hak_alloc_for(s, site, caller);
   }
-  hak_heap_t* heap = _hak_heap_get(site);
+  hak_heap_t* heap = hak_heap_get(site);
   if (heap == NULL) return NULL;
   size_t over;
   if (__builtin_add_overflow(size, alignment - 16, &over) || over > HAK_LARGE_MAX) {

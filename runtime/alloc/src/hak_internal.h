@@ -52,14 +52,8 @@ HAK_INTERN HAK_COLD HAK_NORETURN void _hak_assert_fail(const char* expr, const c
 #endif
 
 // ----- "init.c" -----
-extern HAK_INTERN hak_tld_t _hak_tld_empty;   // every thread starts here: all allocations take the slow path
-extern HAK_INTERN hak_page_t _hak_page_empty; // free == NULL and all flags set: both fast paths fall through
-extern HAK_INTERN __thread hak_tld_t* _hak_tld HAK_TLS_IE;
 extern HAK_INTERN uintptr_t _hak_list_key;    // checked mode: free-list links are XORed with it
 HAK_INTERN void _hak_init(void);              // once per process; cheap after the first call
-// An invalid free/realloc/usable_size argument: reports (and aborts in checked mode).
-HAK_INTERN HAK_COLD void _hak_invalid_pointer(const char* op, const void* p, const char* why, int size_class, hak_site_t site);
-HAK_INTERN HAK_COLD HAK_NORETURN void _hak_check_fail(const char* what, const void* p, int size_class, hak_site_t site);
 
 // ----- "options.c" -----
 HAK_INTERN void _hak_options_init(void);
@@ -68,6 +62,7 @@ extern HAK_INTERN long _hak_option_values[HAK_OPTION_COUNT];
 static inline long _hak_option_fast(hak_option_t o) { return __atomic_load_n(&_hak_option_values[o], __ATOMIC_RELAXED); }
 
 // ----- "segment.c" -----
+extern HAK_INTERN hak_page_t _hak_page_empty; // free == NULL and all flags set: both fast paths fall through
 extern HAK_INTERN uint8_t _hak_segmap[HAK_SEGMAP_COUNT];
 HAK_INTERN hak_page_t* _hak_segment_page_alloc(hak_heap_t* heap, size_t slices);
 HAK_INTERN void _hak_segment_page_free(hak_page_t* page);
@@ -79,6 +74,9 @@ HAK_INTERN void _hak_segment_fork_child(void);
 HAK_INTERN void _hak_segment_lock(bool lock);
 
 // ----- "page.c" -----
+// An invalid free/realloc/usable_size argument: reports (and aborts in checked mode).
+HAK_INTERN HAK_COLD void _hak_invalid_pointer(const char* op, const void* p, const char* why, int size_class, hak_site_t site);
+HAK_INTERN HAK_COLD HAK_NORETURN void _hak_check_fail(const char* what, const void* p, int size_class, hak_site_t site);
 HAK_INTERN void* _hak_alloc_generic(hak_heap_t* heap, size_t size, hak_site_t site, bool zero);
 HAK_INTERN void _hak_page_free_local(hak_page_t* page, hak_block_t* block);
 HAK_INTERN void _hak_page_retire(hak_page_t* page, bool keep_last);
@@ -96,13 +94,13 @@ HAK_INTERN void _hak_check_arm(hak_page_t* page, uint8_t* block, size_t request,
 HAK_INTERN void _hak_check_free(hak_page_t* page, uint8_t* block, const void* p, hak_site_t site);
 
 // ----- "heap.c" -----
+extern HAK_INTERN hak_tld_t _hak_tld_empty;   // every thread starts here: all allocations take the slow path
+extern HAK_INTERN __thread hak_tld_t* _hak_tld HAK_TLS_IE;
 HAK_INTERN hak_tld_t* _hak_tld_acquire(void);
 // The calling thread's heap for a site, set up (and the thread's tld
 // acquired) if needed. NULL with errno ENOMEM (no memory for a tld) or
 // EINVAL (the site's subsystem is not registered).
 HAK_INTERN hak_heap_t* _hak_heap_setup_for(hak_site_t site);
-static inline hak_heap_t* _hak_heap_get(hak_site_t site);
-// Sets the heap's fast-path fields from the tld's modes (checked, profiling).
 HAK_INTERN void _hak_tld_modes(hak_tld_t* tld);  // all of them, for the tld's and the process's modes
 HAK_INTERN hak_tld_t* _hak_tld_acquire_for(uint8_t owner);  // prefers the abandoned tld with that map id
 HAK_INTERN void _hak_tld_periodic(hak_tld_t* tld);
@@ -245,11 +243,6 @@ static inline hak_heap_t* hak_heap_of(hak_tld_t* tld, hak_subsys_t sub) {
 
 static inline hak_heap_t* hak_heap_for_site(hak_tld_t* tld, hak_site_t site) {
   return (hak_heap_t*)((uint8_t*)tld + ((size_t)(site >> HAK_SITE_SUBSYS_SHIFT) * HAK_HEAP_ALIGN));
-}
-
-static inline hak_heap_t* _hak_heap_get(hak_site_t site) {
-  hak_heap_t* heap = hak_heap_for_site(_hak_tld, site);
-  return hak_likely(heap->tld != NULL) ? heap : _hak_heap_setup_for(site);
 }
 
 // ----- Segment map -----

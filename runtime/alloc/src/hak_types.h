@@ -225,7 +225,7 @@ struct hak_heap_s {
   bool mid_fast;                          // hak_alloc_at may pop mid/large blocks inline (not checked, not profiling)
   bool malloc_mid;                        // malloc may (not checked; with profiling on it counts down to the next sample)
   hak_page_t* direct[HAK_DIRECT_COUNT];   // (size+7)/8 -> page to allocate from; &_hak_page_empty if none
-  hak_tld_t* tld;                         // the thread state this heap is part of; NULL: not set up (heap.c: _hak_heap_get)
+  hak_tld_t* tld;                         // the thread state this heap is part of; NULL: not set up (heap.c: _hak_heap_setup_for)
   uint8_t subsys;                         // hak_subsys_t of this heap
   _Atomic(hak_block_t*) xthread_notice;   // first remote frees into full pages (pushed with CAS, taken with one exchange)
   hak_page_queue_t queues[HAK_CLASS_COUNT]; // pages with (possibly) free blocks, per class

@@ -21,6 +21,18 @@
 
 #include "hak_internal.h"
 
+// Every thread starts here (no check for initialization on any fast path):
+// every heap of the empty tld has fast_limit 0 and no tld, and its fast ids
+// match no segment, so the first allocation and the first free of a thread
+// take the slow paths, which acquire a real tld.
+hak_tld_t _hak_tld_empty = {
+    .fast_id = HAK_TLD_ID_NEVER,
+    .fast_id_at = HAK_TLD_ID_NEVER,
+    .map_id = HAK_SEGMAP_SLOW,
+};
+
+__thread hak_tld_t* _hak_tld HAK_TLS_IE = &_hak_tld_empty;
+
 static pthread_mutex_t tld_lock = PTHREAD_MUTEX_INITIALIZER;  // tld_abandoned, tld_all, tld_next_id
 static hak_tld_t* tld_abandoned;
 static _Atomic(hak_tld_t*) tld_all;

@@ -1,6 +1,4 @@
-/* init.c: process start-up, the empty thread state every thread starts on,
-   thread-exit and fork hooks, the version, and the reports of misuse
-   (invalid pointers, checked mode's findings).
+/* init.c: process start-up, the thread-exit and fork hooks, the version.
 
    Nothing on a fast path checks for initialization (H2): _hak_tld starts at
    _hak_tld_empty, whose heaps have fast_limit 0 and whose fast ids match no
@@ -13,21 +11,6 @@
 
 #include "hak_internal.h"
 
-// ----- The empty state -----
-hak_page_t _hak_page_empty = {
-    .free = NULL,
-    .used_flags = 0xFFu << HAK_PAGE_FLAG_SHIFT,
-};
-
-// Every heap of the empty tld has fast_limit 0 and no tld: every allocation
-// takes the slow path, which acquires a real tld.
-hak_tld_t _hak_tld_empty = {
-    .fast_id = HAK_TLD_ID_NEVER,
-    .fast_id_at = HAK_TLD_ID_NEVER,
-    .map_id = HAK_SEGMAP_SLOW,
-};
-
-__thread hak_tld_t* _hak_tld HAK_TLS_IE = &_hak_tld_empty;
 uintptr_t _hak_list_key;
 
 // ----- Process init -----
@@ -120,27 +103,4 @@ __attribute__((destructor)) static void hak_destructor(void) {
 #define HAK_STR(x) HAK_STR_(x)
 HAK_API const char* hak_version(void) {
   return HAK_STR(HAKMEM_VERSION_MAJOR) "." HAK_STR(HAKMEM_VERSION_MINOR) "." HAK_STR(HAKMEM_VERSION_PATCH);
-}
-
-// ----- Misuse reports -----
-static const char* hak_site_label(hak_site_t site) {
-  const char* name = hak_site_name(site);
-  return name != NULL ? name : "?";
-}
-
-void _hak_check_fail(const char* what, const void* p, int size_class, hak_site_t site) {
-  if (size_class >= 0) {
-    _hak_fatal("checked mode: %s: %p (size class %d, %u bytes, site %s); aborting", what, p, size_class,
-               _hak_class_size[size_class], hak_site_label(site));
-  }
-  _hak_fatal("checked mode: %s: %p (site %s); aborting", what, p, hak_site_label(site));
-}
-
-void _hak_invalid_pointer(const char* op, const void* p, const char* why, int size_class, hak_site_t site) {
-  if (_hak_option_fast(HAK_OPT_CHECK) || _hak_option_fast(HAK_OPT_ABORT_ON_INVALID)) {
-    char what[160];
-    snprintf(what, sizeof(what), "invalid %s: %s", op, why);
-    _hak_check_fail(what, p, size_class, site);
-  }
-  _hak_message("invalid %s(%p): %s (site %s); ignored", op, p, why, hak_site_label(site));
 }

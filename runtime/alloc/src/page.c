@@ -298,7 +298,7 @@ bool _hak_heap_collect(hak_heap_t* heap, hak_collect_t mode) {
 }
 
 // ----- The allocation slow path -----
-// heap: set up (alloc.c's callers get it through _hak_heap_get).
+// heap: set up (alloc.c's callers get it through hak_heap_get).
 void* _hak_alloc_generic(hak_heap_t* heap, size_t size, hak_site_t site, bool zero) {
   hak_tld_t* tld = heap->tld;
   if hak_unlikely(++tld->generic_count >= 64) _hak_tld_periodic(tld);  // H4
@@ -355,4 +355,27 @@ void _hak_check_free(hak_page_t* page, uint8_t* block, const void* p, hak_site_t
     if (*c != HAK_CHECK_FILL) _hak_check_fail("heap overflow: write past the requested size", p, cls, pad->site);
   }
   pad->canary = canary ^ HAK_CHECK_FREED;
+}
+
+// ----- Misuse reports (checked mode's findings, invalid pointers) -----
+static const char* hak_site_label(hak_site_t site) {
+  const char* name = hak_site_name(site);
+  return name != NULL ? name : "?";
+}
+
+void _hak_check_fail(const char* what, const void* p, int size_class, hak_site_t site) {
+  if (size_class >= 0) {
+    _hak_fatal("checked mode: %s: %p (size class %d, %u bytes, site %s); aborting", what, p, size_class,
+               _hak_class_size[size_class], hak_site_label(site));
+  }
+  _hak_fatal("checked mode: %s: %p (site %s); aborting", what, p, hak_site_label(site));
+}
+
+void _hak_invalid_pointer(const char* op, const void* p, const char* why, int size_class, hak_site_t site) {
+  if (_hak_option_fast(HAK_OPT_CHECK) || _hak_option_fast(HAK_OPT_ABORT_ON_INVALID)) {
+    char what[160];
+    snprintf(what, sizeof(what), "invalid %s: %s", op, why);
+    _hak_check_fail(what, p, size_class, site);
+  }
+  _hak_message("invalid %s(%p): %s (site %s); ignored", op, p, why, hak_site_label(site));
 }

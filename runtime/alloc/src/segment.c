@@ -16,6 +16,13 @@
 
 #include "hak_internal.h"
 
+// The page every empty slot points at: no free block and every flag set, so
+// both fast paths fall through to the slow ones.
+hak_page_t _hak_page_empty = {
+    .free = NULL,
+    .used_flags = 0xFFu << HAK_PAGE_FLAG_SHIFT,
+};
+
 uint8_t _hak_segmap[HAK_SEGMAP_COUNT];  // 32 MiB of bss: only the touched pages become resident
 
 static pthread_mutex_t seg_lock = PTHREAD_MUTEX_INITIALIZER;  // the cache

@@ -27,10 +27,7 @@ int _hak_prim_remap_to(void* addr, size_t old_size, size_t new_size, void* dest)
 
 size_t _hak_prim_page_size(void);
 // n rounded up to whole OS pages (n <= SIZE_MAX - page size).
-static inline size_t _hak_prim_page_round(size_t n) {
-  size_t page = _hak_prim_page_size();
-  return (n + page - 1) & ~(page - 1);
-}
+size_t _hak_prim_page_round(size_t n);
 // Zeroed pages for at least `size` bytes of the library's own tables (NULL
 // when the OS refuses), and their release with the same size.
 void* _hak_prim_pages(size_t size);

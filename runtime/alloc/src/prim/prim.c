@@ -53,6 +53,11 @@ int _hak_prim_unmap(void* addr, size_t size) {
   return munmap(addr, size) == 0 ? 0 : errno;
 }
 
+size_t _hak_prim_page_round(size_t n) {
+  size_t page = _hak_prim_page_size();
+  return (n + page - 1) & ~(page - 1);
+}
+
 void* _hak_prim_pages(size_t size) {
   void* p = NULL;
   return _hak_prim_map(_hak_prim_page_round(size), _hak_prim_page_size(), NULL, &p) == 0 ? p : NULL;
