@@ -1,4 +1,4 @@
-/* hkgen.h: a generator of synthetic hk programs (shared/spec/LANGUAGE.md).
+/* hkgen.h: a generator of synthetic hk programs (docs/language.md).
 
    The same (seed, functions) always gives the same program, byte for byte.
    A program has `functions` functions fN(d, a, b) with loops (range, while,

@@ -1,8 +1,8 @@
 /* json_test_alc.h: a checking allocation context for the json tests
-   (STYLE.md T3). Every block gets a header with its size and site, so a free
-   or realloc with the wrong size or site fails the test; live blocks and
-   bytes are counted (leaks), and the n-th allocation can be made to fail
-   (every OOM path). Blocks come from malloc so ASan sees each one. */
+   (docs/style.md, Tests). Every block gets a header with its size and site,
+   so a free or realloc with the wrong size or site fails the test; live
+   blocks and bytes are counted (leaks), and the n-th allocation can be made
+   to fail (every OOM path). Blocks come from malloc so ASan sees each one. */
 #ifndef JSON_TEST_ALC_H
 #define JSON_TEST_ALC_H
 
@@ -46,7 +46,7 @@ static void* test_alc_raw(test_alc_t* t, size_t size, hak_site_t site) {
   t->allocs++;
   t->live++;
   t->live_bytes += size;
-  memset(b + TEST_HDR, 0xd0, size);  // uninitialized fill (STYLE.md C4)
+  memset(b + TEST_HDR, 0xd0, size);  // uninitialized fill (docs/style.md: debug fill bytes)
   return b + TEST_HDR;
 }
 

@@ -1,5 +1,5 @@
 /* test_json_oom.c: every allocation of the parser, the writers and the
-   builder fails in turn (STYLE.md T3): each failure is reported as
+   builder fails in turn (docs/style.md, Tests): each failure is reported as
    HJSON_ERR_NOMEM (or NULL/false), leaves inputs unchanged, and leaks
    nothing; retried without the failure, the same work succeeds. */
 #include <setjmp.h>

@@ -1,6 +1,6 @@
 /* test_json_write.c: the DOM writer and the streaming writer: compact and
    Python json.dumps(indent=N) layouts (expected texts made with Python 3.11),
-   escaping as LANGUAGE.md says, refusal of NaN/infinity and invalid UTF-8,
+   escaping as docs/language.md says, refusal of NaN/infinity and invalid UTF-8,
    misuse of the streaming writer, and no leak on any path. */
 #include <math.h>
 #include <setjmp.h>

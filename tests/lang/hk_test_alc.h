@@ -1,5 +1,5 @@
 /* hk_test_alc.h: a checking allocation context for the lang and mir tests
-   (STYLE.md T3). Blocks come from malloc with a header holding size and site,
+   (docs/style.md, Tests). Blocks come from malloc with a header holding size and site,
    so ASan and memcheck see each one; a free with the wrong size, or of a
    block that is not live, is counted as bad; the n-th allocation can be made
    to fail (every out-of-memory path); allocations of a subsystem outside the

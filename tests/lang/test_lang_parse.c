@@ -1,5 +1,5 @@
 /* test_lang_parse.c: the parser on every construct of the language
-   (shared/spec/LANGUAGE.md), checked through the AST dump, and name
+   (docs/language.md), checked through the AST dump, and name
    resolution (what each name is bound to). */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -86,7 +86,7 @@ static void test_range_escaping_counter(void** state) {
               "  0010 [   1] JMP        -> 0008\n");
 }
 
-// ITERPREP/ITERNEXT on a group of three; the item is read in place (R3).
+// ITERPREP/ITERNEXT on a group of three; the item is read in place (register R3).
 static void test_for_in(void** state) {
   (void)state;
   expect_bytecode("fn f(arr) { let s = 0; for v in arr { s = s + v; } return s; }", "f", true,

@@ -1,4 +1,4 @@
-/* test_vm_oom.c: every out-of-memory path of the VM (STYLE T3). A counting
+/* test_vm_oom.c: every out-of-memory path of the VM (docs/style.md, Tests). A counting
    allocation context fails its Nth allocation; for every N until a run gets
    through, the program must end with status 0 or with the runtime error
    "out of memory" (or hvm_program_new returning NULL), never crash, and

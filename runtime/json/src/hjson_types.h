@@ -24,7 +24,8 @@
 // ----- Variants -----
 // HJSON_TESTS: 0 normal, 1 test hooks (smaller initial stacks so the growth
 // paths run in every test). Set by -DHJSON_TESTS=1 or by the project-wide
-// -DHAK_TESTS (STYLE.md T4).
+// -DHAK_TESTS, the one define that turns on every component's test hooks
+// (docs/style.md, Tests).
 #if !defined(HJSON_TESTS) && defined(HAK_TESTS) && HAK_TESTS
 #define HJSON_TESTS 1
 #endif

@@ -1,4 +1,5 @@
-/* read.c: the parser. One loop, no recursion (STYLE.md H6).
+/* read.c: the parser. One loop, no recursion (one of the two functions
+   allowed to be long: docs/style.md, "Short functions, two long ones by design").
 
    Every value read is pushed on a value stack (first on the C stack, then in a
    json.parse.stack block). Opening a container pushes a frame marker that
@@ -368,7 +369,7 @@ static const char* hjson_value_msg(const uint8_t* start, const uint8_t* p, const
   return "expected a value";
 }
 
-// Parse loop (long by design, STYLE.md H6): labels value, key, after_value,
+// Parse loop (long by design, docs/style.md): labels value, key, after_value,
 // close; failures jump to fail_* at the end.
 hjson_doc_t* hjson_parse_opts(const char* data, size_t len, const hjson_read_opts_t* opts, const hak_alc_t* alc,
                               hjson_error_t* err) {

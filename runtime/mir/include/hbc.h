@@ -188,7 +188,7 @@ typedef struct hbc_const_s {
 // ----- Builtins -----
 #define HBC_VARIADIC 255  // max_arity of a variadic builtin
 // HBC_BUILTINS(X): X(ID, "name", min_arity, max_arity, description); the
-// order is the builtin id. Every builtin of shared/spec/LANGUAGE.md.
+// order is the builtin id. Every builtin of docs/language.md.
 #define HBC_BUILTINS(X)                                                                 \
   X(PRINT, "print", 0, HBC_VARIADIC, "write values separated by spaces and a newline") \
   X(LEN, "len", 1, 1, "bytes of a string, items of an array or map")                   \

@@ -3,7 +3,8 @@
    and keep the collector's accounting: vm->bytes (object memory now) and
    vm->debt (bytes allocated beyond the allowance set by the last collection;
    the interpreter collects at its next safe point once debt > 0). This is
-   behaviour, not statistics (STYLE S3): it is always on and never read from
+   behaviour, not statistics (accounting that drives behaviour is never a
+   stat: docs/design.md, section 5): it is always on and never read from
    the allocator's stats.
 
    Invariant: vm->bytes == sum of _hvm_obj_bytes over vm->objs. */

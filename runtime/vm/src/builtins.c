@@ -1,4 +1,4 @@
-/* builtins.c: every builtin of shared/spec/LANGUAGE.md (table _hvm_builtins,
+/* builtins.c: every builtin of docs/language.md (table _hvm_builtins,
    indexed by hbc_builtin_t). A builtin gets its arguments in consecutive
    registers and writes its result to *out, which may alias an argument, so it
    writes *out last. Builtins never run script code and never collect; they
