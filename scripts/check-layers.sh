@@ -1,6 +1,7 @@
 #!/bin/sh
 # Checks the include order of runtime/README.md: a component includes only the
-# public headers of layers below it, and only alloc/src/prim calls mmap & co.
+# public headers of layers below it, and only alloc/src/prim calls mmap & co;
+# then scripts/check-refs.sh (no references outside the repository).
 set -u
 cd "$(dirname "$0")/.."
 fail=0
@@ -27,5 +28,7 @@ done
 for f in $(grep -rl '#include *<ffi.h>' runtime 2>/dev/null); do
   [ "$f" = runtime/vm/src/ffi.c ] || bad "$f includes <ffi.h>"
 done
+# The repository stands alone: no pointer outside it, no bare rule ids.
+sh scripts/check-refs.sh || fail=1
 [ $fail = 0 ] && echo "layers: ok"
 exit $fail
