@@ -1,4 +1,5 @@
-/* alc.c: the two allocation contexts of hakmem.h (A1): hakmem itself, and the
+/* alc.c: the two allocation contexts of hakmem.h (docs/design.md, section 4):
+   hakmem itself, and the
    C library's malloc for comparisons (whatever LD_PRELOAD puts under it). */
 #include <stdlib.h>
 

@@ -99,7 +99,8 @@ typedef struct hak_heap_s hak_heap_t;
 typedef struct hak_tld_s hak_tld_t;
 typedef struct hak_segment_s hak_segment_t;
 
-// Page flags: any set bit sends a local free to the slow path (H3).
+// Page flags: any set bit sends a local free to the slow path, so a rare
+// condition about a page is a flag, never a new test on the fast path.
 #define HAK_PAGE_IN_FULL 0x01     // not in its class queue (no free block was left)
 #define HAK_PAGE_HAS_ALIGNED 0x02 // holds blocks handed out at an inner aligned address
 #define HAK_PAGE_CHECKED 0x04     // checked mode: every free is verified
@@ -107,7 +108,7 @@ typedef struct hak_segment_s hak_segment_t;
 
 // used_flags: the low 24 bits count the blocks in use, the high 8 bits hold
 // HAK_PAGE_* flags, so the free fast path tests "no flag and more than one
-// block in use" with one unsigned compare (H3).
+// block in use" with one unsigned compare.
 #define HAK_PAGE_FLAG_SHIFT 24
 #define HAK_PAGE_USED_MASK ((1u << HAK_PAGE_FLAG_SHIFT) - 1)
 #define hak_page_used(pg) ((pg)->used_flags & HAK_PAGE_USED_MASK)
@@ -254,7 +255,7 @@ struct hak_tld_s {
   bool abandoned;               // owner thread exited; waiting for adoption
   int64_t abandoned_at;         // ms (prim clock) when it was abandoned
   bool checked;                 // this tld was set up in checked mode
-  uint32_t generic_count;       // slow-path calls since the last periodic work (H4)
+  uint32_t generic_count;       // slow-path calls since the last periodic work (every 64)
   int64_t next_purge;           // ms: earliest dirty-slice purge due
   int64_t dirty_bytes;          // free slices of this tld's segments not purged yet (bounded, see segment.c)
   int64_t page_bytes;           // slices of this tld's pages in use

@@ -314,7 +314,7 @@ void _hak_tld_on_thread_exit(void* value) {
   hak_tld_abandon(tld);
 }
 
-// ----- Periodic work (H4) -----
+// ----- Periodic work (only on the slow path, on a counter) -----
 // Every 64 slow-path calls: purge what is due, and visit one abandoned tld
 // (apply the frees that reached it, purge what is due) so that the memory of
 // exited threads comes back even when no new thread starts.

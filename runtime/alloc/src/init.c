@@ -1,6 +1,6 @@
 /* init.c: process start-up, the thread-exit and fork hooks, the version.
 
-   Nothing on a fast path checks for initialization (H2): _hak_tld starts at
+   Nothing on a fast path checks for initialization (docs/design.md, section 3): _hak_tld starts at
    _hak_tld_empty, whose heaps have fast_limit 0 and whose fast ids match no
    segment, so the first allocation and the first free of every thread take
    the slow paths, which call _hak_init and get a real tld. */

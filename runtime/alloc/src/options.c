@@ -1,4 +1,5 @@
-/* options.c: runtime options (O2). One table {value, default, name}; values
+/* options.c: runtime options (docs/options.md). One table {default, name} and
+   the values beside it (_hak_option_values); values
    come from HAKMEM_<NAME> environment variables read once at init, then from
    hak_config_t / hak_option_set. Reads on slow paths go through
    _hak_option_fast (a relaxed load); nothing here is on a fast path. */

@@ -301,7 +301,7 @@ bool _hak_heap_collect(hak_heap_t* heap, hak_collect_t mode) {
 // heap: set up (alloc.c's callers get it through hak_heap_get).
 void* _hak_alloc_generic(hak_heap_t* heap, size_t size, hak_site_t site, bool zero) {
   hak_tld_t* tld = heap->tld;
-  if hak_unlikely(++tld->generic_count >= 64) _hak_tld_periodic(tld);  // H4
+  if hak_unlikely(++tld->generic_count >= 64) _hak_tld_periodic(tld);  // periodic work: slow path only
   if (atomic_load_explicit(&heap->xthread_notice, memory_order_relaxed) != NULL) _hak_heap_drain_notices(heap);
 
   size_t request = size;

@@ -1,4 +1,4 @@
-/* stats.c: statistics (S1, S2). Per-thread counters are plain integers that
+/* stats.c: statistics (docs/design.md, section 5). Per-thread counters are plain integers that
    only their owner writes (the tld's per-tier allocation counts, free counts);
    process-wide quantities that change only on slow paths (pages, segments,
    mapped bytes, whales) are atomics in _hak_gstats. A snapshot sums every
