@@ -10,11 +10,13 @@
 #define HAK_ALLOC_C
 #include "hak_internal.h"
 
-// The calling thread's heap for a site, set up (and the thread's tld
-// acquired) if needed; NULL with errno as _hak_heap_setup_for says.
+// The calling thread's heap for a site, set up (the process first, then the
+// thread's tld) if needed; NULL with errno as _hak_heap_setup_for says.
 static inline hak_heap_t* hak_heap_get(hak_site_t site) {
   hak_heap_t* heap = hak_heap_for_site(_hak_tld, site);
-  return hak_likely(heap->tld != NULL) ? heap : _hak_heap_setup_for(site);
+  if hak_likely(heap->tld != NULL) return heap;
+  _hak_init();
+  return _hak_heap_setup_for(site);
 }
 
 // ----- Fast path -----
@@ -354,7 +356,7 @@ static void* hak_realloc_impl(void* p, size_t size, hak_site_t site, void* calle
   }
   hak_lookup_t lk;
   if hak_unlikely(!hak_lookup(p, &lk)) {
-    _hak_invalid_pointer("realloc", p, lk.why, -1, site);
+    _hak_invalid_pointer("realloc", p, lk.why, site);
     errno = EINVAL;
     return NULL;
   }

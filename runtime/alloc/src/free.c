@@ -115,7 +115,7 @@ void _hak_free_remote(hak_page_t* page, hak_block_t* block) {
 static HAK_NOINLINE void hak_free_block(void* p, hak_site_t site, hak_tld_t* tld, bool from_malloc) {
   hak_lookup_t lk;
   if hak_unlikely(!hak_lookup(p, &lk)) {
-    _hak_invalid_pointer("free", p, lk.why, -1, site);
+    _hak_invalid_pointer("free", p, lk.why, site);
     if (tld != &_hak_tld_empty) tld->invalid_free++;
     else atomic_fetch_add(&_hak_gstats.invalid_free_notld, 1);
     return;
@@ -180,6 +180,7 @@ static inline bool hak_free_remote_fast(hak_tld_t* tld, void* p, uint8_t v, bool
   if (page->has_aligned || page->has_checked || atomic_load_explicit(&page->samples, memory_order_relaxed) != 0) return false;
   if ((uint8_t*)p < page->start || (uint8_t*)p >= page->start + hak_page_bytes(page)) return false;
   if hak_unlikely(tld == &_hak_tld_empty) {  // a thread that frees before it allocates: its counters need a tld
+    _hak_init();
     tld = _hak_tld_acquire_for(v);
     if (tld == NULL || (tld->profiling && !from_malloc)) return false;
     if (tld->fast_id == v) return false;  // it adopted the block's owner: a local free now
@@ -197,6 +198,7 @@ HAK_NOINLINE void _hak_free_generic(void* p, hak_site_t site, bool from_malloc) 
   hak_tld_t* tld = _hak_tld;
   // A thread whose first call is a free needs a tld for its profile counters.
   if hak_unlikely(tld == &_hak_tld_empty && _hak_option_fast(HAK_OPT_PROFILE) != 0) {
+    _hak_init();
     hak_tld_t* t = _hak_tld_acquire();
     if (t != NULL) tld = t;
   }

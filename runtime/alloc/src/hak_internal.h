@@ -58,6 +58,8 @@ HAK_INTERN void _hak_init(void);              // once per process; cheap after t
 // ----- "options.c" -----
 HAK_INTERN void _hak_options_init(void);
 HAK_INTERN void _hak_options_print(void);
+HAK_INTERN void _hak_option_set(hak_option_t option, long value);
+HAK_INTERN int _hak_options_config(const hak_config_t* cfg);  // hak_init_ex's options
 extern HAK_INTERN long _hak_option_values[HAK_OPTION_COUNT];
 static inline long _hak_option_fast(hak_option_t o) { return __atomic_load_n(&_hak_option_values[o], __ATOMIC_RELAXED); }
 
@@ -74,10 +76,8 @@ HAK_INTERN void _hak_segment_fork_child(void);
 HAK_INTERN void _hak_segment_lock(bool lock);
 
 // ----- "page.c" -----
-// An invalid free/realloc/usable_size argument: reports (and aborts in checked mode).
-HAK_INTERN HAK_COLD void _hak_invalid_pointer(const char* op, const void* p, const char* why, int size_class, hak_site_t site);
 HAK_INTERN HAK_COLD HAK_NORETURN void _hak_check_fail(const char* what, const void* p, int size_class, hak_site_t site);
-HAK_INTERN void* _hak_alloc_generic(hak_heap_t* heap, size_t size, hak_site_t site, bool zero);
+HAK_INTERN void* _hak_page_alloc(hak_heap_t* heap, size_t size, size_t request, hak_site_t site, bool zero);
 HAK_INTERN void _hak_page_free_local(hak_page_t* page, hak_block_t* block);
 HAK_INTERN void _hak_page_retire(hak_page_t* page, bool keep_last);
 HAK_INTERN void _hak_heap_drain_notices(hak_heap_t* heap);
@@ -94,6 +94,7 @@ HAK_INTERN void _hak_check_arm(hak_page_t* page, uint8_t* block, size_t request,
 HAK_INTERN void _hak_check_free(hak_page_t* page, uint8_t* block, const void* p, hak_site_t site);
 
 // ----- "heap.c" -----
+HAK_INTERN void* _hak_alloc_generic(hak_heap_t* heap, size_t size, hak_site_t site, bool zero);  // the allocation slow path
 extern HAK_INTERN hak_tld_t _hak_tld_empty;   // every thread starts here: all allocations take the slow path
 extern HAK_INTERN __thread hak_tld_t* _hak_tld HAK_TLS_IE;
 HAK_INTERN hak_tld_t* _hak_tld_acquire(void);
@@ -105,7 +106,6 @@ HAK_INTERN void _hak_tld_modes(hak_tld_t* tld);  // all of them, for the tld's a
 HAK_INTERN hak_tld_t* _hak_tld_acquire_for(uint8_t owner);  // prefers the abandoned tld with that map id
 HAK_INTERN void _hak_tld_periodic(hak_tld_t* tld);
 HAK_INTERN size_t _hak_heap_release(hak_heap_t* heap);
-HAK_INTERN void _hak_tld_foreach(void (*fn)(hak_tld_t* tld, void* arg), void* arg);
 HAK_INTERN void _hak_tld_fork_child(void);
 HAK_INTERN void _hak_tld_on_thread_exit(void* value);
 HAK_INTERN void _hak_tld_collect_abandoned(void);
@@ -158,7 +158,10 @@ extern HAK_INTERN _Atomic(size_t) _hak_samples_live;  // sampled blocks alive (w
 // ----- "profile.c" -----
 HAK_INTERN void _hak_profile_init(void);
 HAK_INTERN void _hak_profile_constructor(void);  // from the library's constructor: what init may not do
-HAK_INTERN bool _hak_profile_tld(hak_tld_t* tld);  // whether the tld profiles now (and its profile state)
+HAK_INTERN bool _hak_profile_tld(hak_tld_t* tld);
+HAK_INTERN void _hak_profile_switch(bool on);  // hak_profile_enable's work (init.c)
+HAK_INTERN int _hak_profile_dump(FILE* out);
+HAK_INTERN int _hak_profile_write(const char* path);  // whether the tld profiles now (and its profile state)
 HAK_INTERN void _hak_profile_count_alloc(hak_tld_t* tld, size_t usable, hak_site_t site);  // exact: hak_*_at
 // A malloc block whose count ran out (alloc.c's hak_prof_malloc_tick): draws
 // the next interval; false when this block is not to be sampled (a malloc
@@ -197,6 +200,8 @@ static inline void hak_prof_count_free(hak_tld_t* tld, hak_site_t site, size_t b
 }
 
 // ----- "stats.c" -----
+HAK_INTERN void _hak_tld_list_add(hak_tld_t* tld);  // a new tld joins the list readers walk
+HAK_INTERN void _hak_tld_foreach(void (*fn)(hak_tld_t* tld, void* arg), void* arg);
 // Process-wide quantities, changed only on slow paths.
 typedef struct hak_gstats_s {
   _Atomic(int64_t) pages_current, pages_peak;
@@ -212,6 +217,9 @@ HAK_INTERN void _hak_stat_add(_Atomic(int64_t)* cur, _Atomic(int64_t)* peak, int
 HAK_INTERN void _hak_stats_at_exit(FILE* out);
 
 // ----- "site.c" -----
+HAK_INTERN const char* _hak_site_label(hak_site_t site);  // its name, or "?"
+// An invalid free/realloc/usable_size argument: reports (and aborts in checked mode).
+HAK_INTERN HAK_COLD void _hak_invalid_pointer(const char* op, const void* p, const char* why, hak_site_t site);
 HAK_INTERN bool _hak_subsys_registered(hak_subsys_t sub);
 HAK_INTERN void _hak_site_lock(bool lock);
 // The subsystem and name of site index `index` (NULL: not registered).

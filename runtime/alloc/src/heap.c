@@ -33,9 +33,8 @@ hak_tld_t _hak_tld_empty = {
 
 __thread hak_tld_t* _hak_tld HAK_TLS_IE = &_hak_tld_empty;
 
-static pthread_mutex_t tld_lock = PTHREAD_MUTEX_INITIALIZER;  // tld_abandoned, tld_all, tld_next_id
+static pthread_mutex_t tld_lock = PTHREAD_MUTEX_INITIALIZER;  // tld_abandoned, tld_next_id
 static hak_tld_t* tld_abandoned;
-static _Atomic(hak_tld_t*) tld_all;
 static unsigned tld_next_id = 1;
 
 // ----- Heaps -----
@@ -112,10 +111,7 @@ static hak_tld_t* hak_tld_new(void) {
   } else {
     tld->map_id = tld->fast_id = (uint8_t)id;
   }
-  hak_tld_t* head = atomic_load_explicit(&tld_all, memory_order_relaxed);
-  do {
-    tld->next_all = head;
-  } while (!atomic_compare_exchange_weak_explicit(&tld_all, &head, tld, memory_order_release, memory_order_relaxed));
+  _hak_tld_list_add(tld);
   return tld;
 }
 
@@ -131,7 +127,6 @@ hak_tld_t* _hak_tld_acquire(void) {
 // thread adopted. Otherwise the most recently abandoned tld (warmest), or a
 // new one.
 hak_tld_t* _hak_tld_acquire_for(uint8_t owner) {
-  _hak_init();
   pthread_mutex_lock(&tld_lock);
   hak_tld_t** link = &tld_abandoned;
   if (owner != HAK_SEGMAP_NONE) {
@@ -156,6 +151,20 @@ hak_tld_t* _hak_tld_acquire_for(uint8_t owner) {
   _hak_tld = tld;               // before the key: pthread_setspecific may itself allocate
   _hak_prim_thread_key_set(tld);
   return tld;
+}
+
+// ----- The allocation slow path -----
+// Past the fast paths and their refill: the periodic work every 64 calls, the
+// heap's notices, then a whale for large requests or a block of a page.
+// heap: set up (alloc.c's callers get it through hak_heap_get).
+void* _hak_alloc_generic(hak_heap_t* heap, size_t size, hak_site_t site, bool zero) {
+  hak_tld_t* tld = heap->tld;
+  if hak_unlikely(++tld->generic_count >= 64) _hak_tld_periodic(tld);
+  if (atomic_load_explicit(&heap->xthread_notice, memory_order_relaxed) != NULL) _hak_heap_drain_notices(heap);
+  size_t request = size;
+  if (tld->checked && size <= HAK_LARGE_MAX - HAK_CHECK_PAD) size = (size < 8 ? 8 : size) + HAK_CHECK_PAD;
+  if hak_unlikely(size > HAK_LARGE_MAX) return _hak_whale_alloc(heap, request, 0, zero, site);
+  return _hak_page_alloc(heap, size, request, site, zero);
 }
 
 // ----- The purger -----
@@ -431,11 +440,6 @@ void _hak_tld_collect_abandoned(void) {
     for (HAK_HEAPS_EACH(tld, heap, it)) _hak_heap_collect(heap, HAK_COLLECT_FORCE);
   }
   pthread_mutex_unlock(&tld_lock);
-}
-
-// ----- Walking all tlds (stats) -----
-void _hak_tld_foreach(void (*fn)(hak_tld_t* tld, void* arg), void* arg) {
-  for (hak_tld_t* tld = atomic_load_explicit(&tld_all, memory_order_acquire); tld != NULL; tld = tld->next_all) fn(tld, arg);
 }
 
 // ----- Fork -----

@@ -98,6 +98,46 @@ __attribute__((destructor)) static void hak_destructor(void) {
   }
 }
 
+// ----- Public calls that set the process up first -----
+HAK_API long hak_option_get(hak_option_t option) {
+  if ((unsigned)option >= HAK_OPTION_COUNT) return 0;
+  _hak_init();
+  return _hak_option_fast(option);
+}
+
+HAK_API void hak_option_set(hak_option_t option, long value) {
+  if ((unsigned)option >= HAK_OPTION_COUNT) return;
+  _hak_init();
+  _hak_option_set(option, value);
+}
+
+HAK_API int hak_init_ex(const hak_config_t* cfg) {
+  _hak_init();
+  return _hak_options_config(cfg);
+}
+
+HAK_API void hak_profile_enable(bool on) {
+  _hak_init();
+  _hak_profile_switch(on);
+  if (_hak_tld != &_hak_tld_empty) _hak_tld_modes(_hak_tld);  // this thread at once
+}
+
+HAK_API bool hak_profile_enabled(void) {
+  return hak_option_get(HAK_OPT_PROFILE) != 0;
+}
+
+HAK_API int hak_profile_dump(FILE* out) {
+  if (out == NULL) return EINVAL;
+  _hak_init();
+  return _hak_profile_dump(out);
+}
+
+HAK_API int hak_profile_write(const char* path) {
+  if (path == NULL || *path == 0) return EINVAL;
+  _hak_init();
+  return _hak_profile_write(path);
+}
+
 // ----- Version -----
 #define HAK_STR_(x) #x
 #define HAK_STR(x) HAK_STR_(x)

@@ -112,16 +112,9 @@ void _hak_options_print(void) {
                HAK_DEBUG, HAK_VALGRIND, HAK_OVERRIDE, HAK_SEGMENT_SIZE >> 10, HAK_SLICE_SIZE >> 10, HAK_CLASS_COUNT);
 }
 
-// ----- Public -----
-HAK_API long hak_option_get(hak_option_t option) {
-  if ((unsigned)option >= HAK_OPTION_COUNT) return 0;
-  _hak_init();
-  return _hak_option_fast(option);
-}
-
-HAK_API void hak_option_set(hak_option_t option, long value) {
-  if ((unsigned)option >= HAK_OPTION_COUNT) return;
-  _hak_init();
+// ----- Public (hak_option_get/set and hak_init_ex, which set the process up
+// first, are in init.c) -----
+void _hak_option_set(hak_option_t option, long value) {
   __atomic_store_n(&_hak_option_values[option], value, __ATOMIC_RELAXED);
 }
 
@@ -135,12 +128,11 @@ HAK_API void hak_config_init(hak_config_t* cfg) {
   for (size_t i = 0; i < HAK_OPTION_COUNT; i++) cfg->option[i] = HAK_CONFIG_UNSET;
 }
 
-HAK_API int hak_init_ex(const hak_config_t* cfg) {
-  _hak_init();
+int _hak_options_config(const hak_config_t* cfg) {
   if (cfg == NULL) return 0;
   if (cfg->size != sizeof(*cfg)) return EINVAL;
   for (size_t i = 0; i < HAK_OPTION_COUNT; i++) {
-    if (cfg->option[i] != HAK_CONFIG_UNSET) hak_option_set((hak_option_t)i, cfg->option[i]);
+    if (cfg->option[i] != HAK_CONFIG_UNSET) _hak_option_set((hak_option_t)i, cfg->option[i]);
   }
   return 0;
 }

@@ -297,16 +297,12 @@ bool _hak_heap_collect(hak_heap_t* heap, hak_collect_t mode) {
   return pending;
 }
 
-// ----- The allocation slow path -----
-// heap: set up (alloc.c's callers get it through hak_heap_get).
-void* _hak_alloc_generic(hak_heap_t* heap, size_t size, hak_site_t site, bool zero) {
+// ----- The allocation slow path: a block of a page -----
+// A block of `size` bytes (the checked trailer included) for a request of
+// `request` from the heap's pages (heap.c's _hak_alloc_generic decides that
+// pages serve it); NULL with ENOMEM.
+void* _hak_page_alloc(hak_heap_t* heap, size_t size, size_t request, hak_site_t site, bool zero) {
   hak_tld_t* tld = heap->tld;
-  if hak_unlikely(++tld->generic_count >= 64) _hak_tld_periodic(tld);  // periodic work: slow path only
-  if (atomic_load_explicit(&heap->xthread_notice, memory_order_relaxed) != NULL) _hak_heap_drain_notices(heap);
-
-  size_t request = size;
-  if (tld->checked && size <= HAK_LARGE_MAX - HAK_CHECK_PAD) size = (size < 8 ? 8 : size) + HAK_CHECK_PAD;
-  if hak_unlikely(size > HAK_LARGE_MAX) return _hak_whale_alloc(heap, request, 0, zero, site);
   size_t cls = hak_size_class(size);
   hak_page_t* page = hak_heap_page_for(heap, cls);
   if hak_unlikely(page == NULL) {
@@ -358,24 +354,10 @@ void _hak_check_free(hak_page_t* page, uint8_t* block, const void* p, hak_site_t
 }
 
 // ----- Misuse reports (checked mode's findings, invalid pointers) -----
-static const char* hak_site_label(hak_site_t site) {
-  const char* name = hak_site_name(site);
-  return name != NULL ? name : "?";
-}
-
 void _hak_check_fail(const char* what, const void* p, int size_class, hak_site_t site) {
   if (size_class >= 0) {
     _hak_fatal("checked mode: %s: %p (size class %d, %u bytes, site %s); aborting", what, p, size_class,
-               _hak_class_size[size_class], hak_site_label(site));
+               _hak_class_size[size_class], _hak_site_label(site));
   }
-  _hak_fatal("checked mode: %s: %p (site %s); aborting", what, p, hak_site_label(site));
-}
-
-void _hak_invalid_pointer(const char* op, const void* p, const char* why, int size_class, hak_site_t site) {
-  if (_hak_option_fast(HAK_OPT_CHECK) || _hak_option_fast(HAK_OPT_ABORT_ON_INVALID)) {
-    char what[160];
-    snprintf(what, sizeof(what), "invalid %s: %s", op, why);
-    _hak_check_fail(what, p, size_class, site);
-  }
-  _hak_message("invalid %s(%p): %s (site %s); ignored", op, p, why, hak_site_label(site));
+  _hak_fatal("checked mode: %s: %p (site %s); aborting", what, p, _hak_site_label(site));
 }

@@ -106,9 +106,10 @@ bool _hak_profile_tld(hak_tld_t* tld) {
 
 static void hak_dumper_start(void);
 
-HAK_API void hak_profile_enable(bool on) {
-  _hak_init();
-  hak_option_set(HAK_OPT_PROFILE, on ? 1 : 0);
+// hak_profile_enable (init.c) after the process is set up: the switch, and
+// what profiling needs to start; threads pick it up by its generation.
+void _hak_profile_switch(bool on) {
+  _hak_option_set(HAK_OPT_PROFILE, on ? 1 : 0);
   if (on) {
     if (P.start_unix_ms == 0) P.start_unix_ms = hak_unix_ms();
     _hak_sample_unwinder_load();
@@ -116,11 +117,6 @@ HAK_API void hak_profile_enable(bool on) {
     hak_dumper_start();
   }
   atomic_fetch_add(&_hak_profile_gen, 1);
-  if (_hak_tld != &_hak_tld_empty) _hak_tld_modes(_hak_tld);
-}
-
-HAK_API bool hak_profile_enabled(void) {
-  return hak_option_get(HAK_OPT_PROFILE) != 0;
 }
 
 // ----- Counting sites -----
@@ -352,9 +348,7 @@ static bool hak_dump(hak_out_t* o, const char* reason, bool crash) {
   return whole;
 }
 
-HAK_API int hak_profile_dump(FILE* out) {
-  if (out == NULL) return EINVAL;
-  _hak_init();
+int _hak_profile_dump(FILE* out) {
   hak_out_t o = {.fd = -1, .file = out};
   hak_dump(&o, "api", false);
   if (fflush(out) != 0 && o.err == 0) o.err = errno ? errno : EIO;
@@ -415,9 +409,7 @@ static int hak_dump_file(const char* path, unsigned n, const char* reason, bool 
   return err != 0 ? err : whole ? 0 : EAGAIN;
 }
 
-HAK_API int hak_profile_write(const char* path) {
-  if (path == NULL || *path == 0) return EINVAL;
-  _hak_init();
+int _hak_profile_write(const char* path) {
   char final[1024];
   return hak_dump_file(path, 0, "api", false, final, sizeof(final));
 }

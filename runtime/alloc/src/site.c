@@ -204,3 +204,16 @@ void _hak_site_lock(bool lock) {
   if (lock) pthread_mutex_lock(&site_lock);
   else pthread_mutex_unlock(&site_lock);
 }
+
+// ----- Reports that name a site -----
+const char* _hak_site_label(hak_site_t site) {
+  const char* name = hak_site_name(site);
+  return name != NULL ? name : "?";
+}
+
+void _hak_invalid_pointer(const char* op, const void* p, const char* why, hak_site_t site) {
+  if (_hak_option_fast(HAK_OPT_CHECK) || _hak_option_fast(HAK_OPT_ABORT_ON_INVALID)) {
+    _hak_fatal("checked mode: invalid %s: %s: %p (site %s); aborting", op, why, p, _hak_site_label(site));
+  }
+  _hak_message("invalid %s(%p): %s (site %s); ignored", op, p, why, _hak_site_label(site));
+}

@@ -11,6 +11,20 @@
 
 hak_gstats_t _hak_gstats;
 
+// ----- Every tld ever made (readers merge their counters) -----
+static _Atomic(hak_tld_t*) tld_all;
+
+void _hak_tld_list_add(hak_tld_t* tld) {
+  hak_tld_t* head = atomic_load_explicit(&tld_all, memory_order_relaxed);
+  do {
+    tld->next_all = head;
+  } while (!atomic_compare_exchange_weak_explicit(&tld_all, &head, tld, memory_order_release, memory_order_relaxed));
+}
+
+void _hak_tld_foreach(void (*fn)(hak_tld_t* tld, void* arg), void* arg) {
+  for (hak_tld_t* tld = atomic_load_explicit(&tld_all, memory_order_acquire); tld != NULL; tld = tld->next_all) fn(tld, arg);
+}
+
 void _hak_stat_add(_Atomic(int64_t)* cur, _Atomic(int64_t)* peak, int64_t delta) {
   int64_t v = atomic_fetch_add_explicit(cur, delta, memory_order_relaxed) + delta;
   if (peak == NULL) return;

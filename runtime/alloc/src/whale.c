@@ -134,11 +134,11 @@ void* _hak_whale_alloc(hak_heap_t* heap, size_t size, size_t align, bool zero, h
 // Checks that p is the live block of w; reports and returns false otherwise.
 static bool hak_whale_check(hak_whale_t* w, const void* p, const char* op, hak_site_t site) {
   if hak_unlikely(w->cached) {
-    _hak_invalid_pointer(op, p, "the block was already freed (double free)", -1, site);
+    _hak_invalid_pointer(op, p, "the block was already freed (double free)", site);
     return false;
   }
   if hak_unlikely((const uint8_t*)p != hak_whale_block(w)) {
-    _hak_invalid_pointer(op, p, "pointer into the middle of a block", -1, site);
+    _hak_invalid_pointer(op, p, "pointer into the middle of a block", site);
     return false;
   }
   return true;
