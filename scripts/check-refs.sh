@@ -14,10 +14,12 @@ self=scripts/check-refs.sh
 
 # Paths outside the tree, and the outside documents' names (upper case: the
 # repository's own docs/design.md, docs/style.md, docs/language.md are lower case).
-outside='\.\./shared|shared/(DESIGN|STYLE|spec)|\b(DESIGN|STYLE|LANGUAGE)\.md'
-# Bare rule ids: "(H2)", "(S1, S2)", "(STYLE.md T3)", "STYLE S3", and a
-# comment that is only an id ("// H4" at the end of a line). Register names
-# such as R3 and the opcodes' K0 are not rule families, so they never match.
+outside='\.\./shared|shared[/](DESIGN|STYLE|spec)|\b(DESIGN|STYLE|LANGUAGE)\.md'
+# Bare rule ids: a family letter and one or two digits in parentheses, alone
+# or as a comma-separated list, optionally after "STYLE" or "STYLE.md"; the
+# word STYLE followed by such an id anywhere; and a comment that is only an
+# id at the end of a line. Register names (R3) and constant indices (K0) are
+# not rule families, so they never match.
 id='[LNHOCSAMT][0-9]{1,2}'
 rules="\\((STYLE(\\.md)? )?$id((, ?| and )$id)*\\)|\\bSTYLE(\\.md)? [A-Z][0-9]|(//|#) ?$id\$"
 pattern="$outside|$rules"
