@@ -18,7 +18,7 @@ outside='\.\./shared|shared[/](DESIGN|STYLE|spec)|\b(DESIGN|STYLE|LANGUAGE)\.md'
 # Bare rule ids: a family letter and one or two digits in parentheses, alone
 # or as a comma-separated list, optionally after "STYLE" or "STYLE.md"; the
 # word STYLE followed by such an id anywhere; and a comment that is only an
-# id at the end of a line. Register names (R3) and constant indices (K0) are
+# id at the end of a line. Register names like R3 and constant indices like K0 are
 # not rule families, so they never match.
 id='[LNHOCSAMT][0-9]{1,2}'
 rules="\\((STYLE(\\.md)? )?$id((, ?| and )$id)*\\)|\\bSTYLE(\\.md)? [A-Z][0-9]|(//|#) ?$id\$"
