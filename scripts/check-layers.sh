@@ -11,7 +11,7 @@ bad() { echo "layer violation: $*"; fail=1; }
 for f in $(grep -rlE '#include *"(hak_types|hak_internal|hak_prim)\.h"' runtime tests bench 2>/dev/null); do
   case $f in runtime/alloc/*|tests/alloc/*) ;; *) bad "$f includes an allocator-private header";; esac
 done
-# Upward includes: json and lang see only alloc; mir sees lang, json; vm sees mir, lang, json.
+# Upward includes: json, lang and hbc see only alloc; mir sees hbc, lang, json; vm sees hbc, json (not the compiler).
 check() {  # component, forbidden headers (regex)
   [ -d runtime/$1 ] || return 0
   for f in $(grep -rlE "#include *[<\"]($2)" runtime/$1 2>/dev/null); do bad "$f includes a header of a higher layer ($2)"; done
@@ -19,7 +19,9 @@ check() {  # component, forbidden headers (regex)
 check alloc 'hjson\.h|hlang\.h|hmir\.h|hbc\.h|hvm\.h'
 check json 'hlang\.h|hmir\.h|hbc\.h|hvm\.h'
 check lang 'hjson\.h|hmir\.h|hbc\.h|hvm\.h'
+check hbc 'hjson\.h|hlang\.h|hmir\.h|hvm\.h'
 check mir 'hvm\.h'
+check vm 'hlang\.h|hmir\.h'
 # OS memory calls only in alloc/src/prim.
 for f in $(grep -rlE --include=*.c '^[^/*]*\b(mmap|munmap|mremap|madvise)\s*\(' runtime 2>/dev/null); do
   case $f in runtime/alloc/src/prim/*) ;; *) bad "$f calls the OS for memory outside alloc/src/prim";; esac
