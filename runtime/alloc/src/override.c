@@ -289,46 +289,38 @@ HAK_MALLOC_API int fexecve(int fd, char* const argv[], char* const envp[]) {
 
 // execl, execlp, execle: the arguments into an array (on the stack: exec
 // either replaces the image or fails), then the vector forms above.
-// n: the arguments, the first included (the NULL after them not).
-#define HAK_EXEC_ARGS(ap, n)                      \
-  do {                                            \
-    va_list count_;                               \
-    va_copy(count_, ap);                          \
-    n = 1;                                        \
-    while (va_arg(count_, char*) != NULL) n++;    \
-    va_end(count_);                               \
-  } while (0)
+// HAK_EXEC_ARGV declares char* argv[] in the caller's scope: `arg` first,
+// then the variadic arguments of ap up to and with the NULL.
+#define HAK_EXEC_ARGV(arg, ap, argv)                                  \
+  size_t argv##_n = 1;                                                \
+  {                                                                   \
+    va_list count_;                                                   \
+    va_copy(count_, ap);                                              \
+    while (va_arg(count_, char*) != NULL) argv##_n++;                 \
+    va_end(count_);                                                   \
+  }                                                                   \
+  char* argv[argv##_n + 1];                                           \
+  argv[0] = (char*)(arg);                                             \
+  for (size_t i_ = 1; i_ <= argv##_n; i_++) argv[i_] = va_arg(ap, char*)
 
 HAK_MALLOC_API int execl(const char* path, const char* arg, ...) {
   va_list ap;
   va_start(ap, arg);
-  size_t n;
-  HAK_EXEC_ARGS(ap, n);
-  char* argv[n + 1];
-  argv[0] = (char*)arg;
-  for (size_t i = 1; i <= n; i++) argv[i] = va_arg(ap, char*);
+  HAK_EXEC_ARGV(arg, ap, argv);
   va_end(ap);
   return execv(path, argv);
 }
 HAK_MALLOC_API int execlp(const char* file, const char* arg, ...) {
   va_list ap;
   va_start(ap, arg);
-  size_t n;
-  HAK_EXEC_ARGS(ap, n);
-  char* argv[n + 1];
-  argv[0] = (char*)arg;
-  for (size_t i = 1; i <= n; i++) argv[i] = va_arg(ap, char*);
+  HAK_EXEC_ARGV(arg, ap, argv);
   va_end(ap);
   return execvp(file, argv);
 }
 HAK_MALLOC_API int execle(const char* path, const char* arg, ...) {
   va_list ap;
   va_start(ap, arg);
-  size_t n;
-  HAK_EXEC_ARGS(ap, n);
-  char* argv[n + 1];
-  argv[0] = (char*)arg;
-  for (size_t i = 1; i <= n; i++) argv[i] = va_arg(ap, char*);
+  HAK_EXEC_ARGV(arg, ap, argv);
   char* const* envp = va_arg(ap, char* const*);
   va_end(ap);
   return execve(path, argv, envp);
