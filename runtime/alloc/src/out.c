@@ -1,4 +1,4 @@
-/* out.c: a small buffered writer for the profile data file (dump.c). It
+/* out.c: a small buffered writer for the profile data file (profile.c). It
    writes to a file descriptor with write(2) or to a FILE, formats numbers
    itself and never allocates, so the crash path (a fatal signal) can use it.
    The first error sticks in `err` and later output is dropped. */
