@@ -164,6 +164,33 @@ static void test_aligned_many_live(void** state) {
   }
 }
 
+// Small aligned blocks kept live side by side, so that they come from every
+// position in their pages: each must hold its size, and writing all of it
+// must not reach another (blocks of 24, 40 and 56 bytes are only 8-aligned:
+// an aligned block carved from one once ended 8 bytes short of its size).
+static void test_aligned_small_live(void** state) {
+  (void)state;
+  enum { N = 64 };
+  for (size_t align = 32; align <= 256; align *= 2) {
+    for (size_t size = 1; size <= 80; size++) {
+      uint8_t* ps[N];
+      for (size_t i = 0; i < N; i++) {
+        ps[i] = hak_aligned_alloc_at(align, size, HAK_SITE_DEFAULT);
+        assert_non_null(ps[i]);
+        assert_int_equal((uintptr_t)ps[i] % align, 0);
+        if (hak_usable_size(ps[i]) < size) fail_msg("aligned_alloc(%zu, %zu): usable size %zu", align, size, hak_usable_size(ps[i]));
+        memset(ps[i], (int)i, size);
+      }
+      for (size_t i = 0; i < N; i++) {
+        for (size_t k = 0; k < size; k++) {
+          if (ps[i][k] != (uint8_t)i) fail_msg("aligned_alloc(%zu, %zu): block %zu overwritten", align, size, i);
+        }
+        hak_free_at(ps[i], HAK_SITE_DEFAULT);
+      }
+    }
+  }
+}
+
 static void test_aligned_bad_alignment(void** state) {
   (void)state;
   size_t bad[] = {0, 3, 24, 100, HAK_ALIGN_MAX * 2, SIZE_MAX};
@@ -420,6 +447,7 @@ int main(void) {
       cmocka_unit_test(test_calloc_zeroes),
       cmocka_unit_test(test_aligned_every_power_of_two),
       cmocka_unit_test(test_aligned_many_live),
+      cmocka_unit_test(test_aligned_small_live),
       cmocka_unit_test(test_aligned_bad_alignment),
       cmocka_unit_test(test_realloc_null_and_zero),
       cmocka_unit_test(test_realloc_grow_and_shrink_across_tiers),

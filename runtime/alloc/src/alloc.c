@@ -285,6 +285,10 @@ static void* hak_aligned_impl(size_t alignment, size_t size, hak_site_t site, vo
     // Page starts are 64-aligned: the block is aligned already.
     return hak_alloc_for(size, site, caller);
   }
+  // `over` leaves room for alignment - 16 bytes before p: blocks must be
+  // 16-aligned, which the classes of 24, 40 and 56 bytes are not (they are
+  // 8-aligned): below 64 bytes, a multiple of 16 picks a 16-aligned class.
+  if (over < 64) over = (over + 15) & ~(size_t)15;
   uint8_t* block = _hak_alloc_generic(heap, over, site, false);
   if (block == NULL) return NULL;
   uint8_t* p = (uint8_t*)(((uintptr_t)block + alignment - 1) & ~(uintptr_t)(alignment - 1));
