@@ -8,24 +8,22 @@
    - hjson_read_double/read_number: finite results survive dtoa -> parse;
    - the input as a program of streaming-writer calls: either an error, or
      text that parses;
-   - every block is freed, with the size it was allocated with. */
+   - every block is freed, with the size it was allocated with, and every
+     allocation is json's (tests/common/fuzz_body.h runs each piece). */
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_body.h"
 #include "hjson.h"
-#include "json_test_alc.h"
 
-#define CHECK(c)                                          \
-  do {                                                    \
-    if (!(c)) {                                           \
-      fprintf(stderr, "fuzz_json: check failed: %s\n", #c); \
-      abort();                                            \
-    }                                                     \
-  } while (0)
+#define CHECK(c) FUZZ_CHECK(c)
+#define JSON_MASK FAILING_ALC_MASK("json")
 
-static void check_doc(test_alc_t* t, hjson_doc_t* d, int indent) {
+static void check_doc(failing_alc_t* t, hjson_doc_t* d, int indent) {
   hjson_buf_t a, b;
   hjson_error_t err;
   CHECK(hjson_write(hjson_doc_root(d), indent, &t->alc, &a, &err));
@@ -43,30 +41,37 @@ static void check_doc(test_alc_t* t, hjson_doc_t* d, int indent) {
   hjson_buf_free(&b, &t->alc);
 }
 
-static void fuzz_parse(const uint8_t* data, size_t size, uint8_t sel) {
-  test_alc_t t;
-  test_alc_init(&t);
+typedef struct fuzz_input_s {
+  const uint8_t* data;
+  size_t size;
+  uint8_t sel;
+  bool failing;  // an allocation fails: only a clean failure or success is expected
+} fuzz_input_t;
+
+static void parse_once(void* arg, failing_alc_t* t) {
+  fuzz_input_t* a = arg;
   hjson_error_t err;
-  hjson_read_opts_t o = {sel & 1 ? 1 + sel % 40 : 0};
-  hjson_doc_t* d = hjson_parse_opts((const char*)data, size, &o, &t.alc, &err);
-  if (d) {
-    CHECK(err.code == HJSON_OK);
-    check_doc(&t, d, HJSON_COMPACT);
-    check_doc(&t, d, sel % 5);
-    hjson_doc_free(d);
-  } else {
-    CHECK(err.code != HJSON_OK && err.msg && err.pos <= size && err.line >= 1 && err.col >= 1 && err.col <= err.pos + 1);
-  }
-  CHECK(t.live == 0 && t.bad == 0);
-  // the same with the n-th allocation failing
-  long allocs = t.allocs;
-  if (allocs > 0) {
-    test_alc_init(&t);
-    t.fail_at = 1 + (long)sel % allocs;
-    d = hjson_parse_opts((const char*)data, size, &o, &t.alc, &err);
+  hjson_read_opts_t o = {a->sel & 1 ? 1 + a->sel % 40 : 0};
+  hjson_doc_t* d = hjson_parse_opts((const char*)a->data, a->size, &o, &t->alc, &err);
+  if (a->failing) {
     CHECK(d || err.code != HJSON_OK);
-    hjson_doc_free(d);
-    CHECK(t.live == 0 && t.bad == 0);
+  } else if (d) {
+    CHECK(err.code == HJSON_OK);
+    check_doc(t, d, HJSON_COMPACT);
+    check_doc(t, d, a->sel % 5);
+  } else {
+    CHECK(err.code != HJSON_OK && err.msg && err.pos <= a->size && err.line >= 1 && err.col >= 1 && err.col <= err.pos + 1);
+  }
+  hjson_doc_free(d);
+}
+
+static void fuzz_parse(const uint8_t* data, size_t size, uint8_t sel) {
+  fuzz_input_t a = {data, size, sel, false};
+  long allocs = fuzz_run_alc(parse_once, &a, JSON_MASK, 0, 0);
+  // the same with the n-th allocation failing
+  if (allocs > 0) {
+    a.failing = true;
+    fuzz_run_alc(parse_once, &a, JSON_MASK, 0, 1 + (long)sel % allocs);
   }
 }
 
@@ -96,11 +101,13 @@ static void fuzz_numbers(const uint8_t* data, size_t size) {
 }
 
 // The bytes as a program of writer calls.
-static void fuzz_writer(const uint8_t* data, size_t size, uint8_t sel) {
-  test_alc_t t;
-  test_alc_init(&t);
+static void writer_once(void* arg, failing_alc_t* t) {
+  const fuzz_input_t* a = arg;
+  const uint8_t* data = a->data;
+  size_t size = a->size;
+  uint8_t sel = a->sel;
   hjson_writer_t w;
-  hjson_writer_init(&w, &t.alc, sel % 3 == 0 ? HJSON_COMPACT : sel % 4);
+  hjson_writer_init(&w, &t->alc, sel % 3 == 0 ? HJSON_COMPACT : sel % 4);
   for (size_t i = 0; i < size; i++) {
     uint8_t op = data[i];
     const char* s = (const char*)data + i + 1;
@@ -129,14 +136,18 @@ static void fuzz_writer(const uint8_t* data, size_t size, uint8_t sel) {
   hjson_buf_t out;
   if (hjson_writer_finish(&w, &out)) {
     hjson_error_t err;
-    hjson_doc_t* d = hjson_parse(out.data, out.len, &t.alc, &err);
+    hjson_doc_t* d = hjson_parse(out.data, out.len, &t->alc, &err);
     if (!d) fprintf(stderr, "writer made invalid JSON: %s: %.200s\n", err.msg, out.data);
     CHECK(d != NULL);
     hjson_doc_free(d);
-    hjson_buf_free(&out, &t.alc);
+    hjson_buf_free(&out, &t->alc);
   }
   hjson_writer_destroy(&w);
-  CHECK(t.live == 0 && t.bad == 0);
+}
+
+static void fuzz_writer(const uint8_t* data, size_t size, uint8_t sel) {
+  fuzz_input_t a = {data, size, sel, false};
+  fuzz_run_alc(writer_once, &a, JSON_MASK, 0, 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

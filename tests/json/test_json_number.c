@@ -14,14 +14,10 @@
 #include <cmocka.h>
 
 #include "hjson.h"
+#include "test_rng.h"
 
 static uint64_t rng = 0x1234567;
-static uint64_t rnd(void) {
-  uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
+static uint64_t rnd(void) { return test_rng_next(&rng); }
 static double from_bits(uint64_t b) {
   double d;
   memcpy(&d, &b, 8);

@@ -5,10 +5,13 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "hjson.h"
-#include "json_test_alc.h"
+#include "failing_alc.h"
 
 // A text that reaches every allocation kind: escapes (scratch), > 24 keys with
 // repeats (hash table), nesting past the inline stacks, long strings.
@@ -29,10 +32,10 @@ static char* make_text(size_t* len) {
 static void test_parse_oom(void** state) {
   size_t len;
   char* text = make_text(&len);
-  test_alc_t t;
+  failing_alc_t t;
   long fail_at;
   for (fail_at = 1;; fail_at++) {
-    test_alc_init(&t);
+    failing_alc_init(&t, FAILING_ALC_MASK("json"), 0);
     t.fail_at = fail_at;
     hjson_error_t err;
     hjson_doc_t* d = hjson_parse(text, len, &t.alc, &err);
@@ -57,8 +60,8 @@ static void test_write_oom(void** state) {
   for (int indent = -1; indent <= 2; indent += 3) {
     long fail_at;
     for (fail_at = 1;; fail_at++) {
-      test_alc_t t;
-      test_alc_init(&t);
+      failing_alc_t t;
+      failing_alc_init(&t, FAILING_ALC_MASK("json"), 0);
       t.fail_at = fail_at;
       hjson_buf_t out;
       hjson_error_t err;
@@ -85,8 +88,8 @@ static void test_build_oom(void** state) {
   hjson_doc_t* src = hjson_parse(text, len, NULL, NULL);
   long fail_at;
   for (fail_at = 1;; fail_at++) {
-    test_alc_t t;
-    test_alc_init(&t);
+    failing_alc_t t;
+    failing_alc_init(&t, FAILING_ALC_MASK("json"), 0);
     t.fail_at = fail_at;
     hjson_doc_t* d = hjson_doc_new(&t.alc);
     bool ok = d != NULL;

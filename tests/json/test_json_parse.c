@@ -5,13 +5,16 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "hjson.h"
-#include "json_test_alc.h"
+#include "failing_alc.h"
 
 // Parses text (copied into an exact-size block) with a checking context.
-static hjson_doc_t* parse_n(const char* text, size_t len, test_alc_t* t, hjson_error_t* err, size_t max_depth) {
+static hjson_doc_t* parse_n(const char* text, size_t len, failing_alc_t* t, hjson_error_t* err, size_t max_depth) {
   char* buf = (char*)malloc(len ? len : 1);
   memcpy(buf, text, len);
   hjson_read_opts_t o = {max_depth};
@@ -21,8 +24,8 @@ static hjson_doc_t* parse_n(const char* text, size_t len, test_alc_t* t, hjson_e
 }
 
 static void check_ok(const char* text) {
-  test_alc_t t;
-  test_alc_init(&t);
+  failing_alc_t t;
+  failing_alc_init(&t, FAILING_ALC_MASK("json"), 0);
   hjson_error_t err;
   hjson_doc_t* d = parse_n(text, strlen(text), &t, &err, 0);
   if (!d) fail_msg("rejected %s: %s at %zu:%zu", text, err.msg, err.line, err.col);
@@ -33,8 +36,8 @@ static void check_ok(const char* text) {
 }
 
 static void check_err_n(const char* text, size_t len, hjson_err_t code, size_t line, size_t col) {
-  test_alc_t t;
-  test_alc_init(&t);
+  failing_alc_t t;
+  failing_alc_init(&t, FAILING_ALC_MASK("json"), 0);
   hjson_error_t err;
   hjson_doc_t* d = parse_n(text, len, &t, &err, 0);
   if (d) fail_msg("accepted %s", text);
@@ -257,8 +260,8 @@ static void test_strings(void** state) {
       for (int i = 0; i < n; i++) buf[k++] = (char)('a' + i % 26);
       if (esc) memcpy(buf + k, "\\n\xc3\xa9", 4), k += 4;
       buf[k++] = '"';
-      test_alc_t t;
-      test_alc_init(&t);
+      failing_alc_t t;
+      failing_alc_init(&t, FAILING_ALC_MASK("json"), 0);
       d = parse_n(buf, k, &t, NULL, 0);
       assert_non_null(d);
       assert_int_equal(hjson_get_len(hjson_doc_root(d)), (size_t)n + (esc ? 3 : 0));
@@ -272,8 +275,8 @@ static void test_strings(void** state) {
 }
 
 static void test_repeated_keys(void** state) {
-  test_alc_t t;
-  test_alc_init(&t);
+  failing_alc_t t;
+  failing_alc_init(&t, FAILING_ALC_MASK("json"), 0);
   const char* text = "{\"a\":1,\"b\":[1,{\"x\":\"y\"}],\"a\":\"s\",\"c\":0,\"b\":{\"z\":[]},\"a\":3}";
   hjson_doc_t* d = parse_n(text, strlen(text), &t, NULL, 0);
   assert_non_null(d);
@@ -322,8 +325,8 @@ static void test_depth(void** state) {
   char* s = (char*)malloc(2 * n);
   memset(s, '[', n);
   memset(s + n, ']', n);
-  test_alc_t t;
-  test_alc_init(&t);
+  failing_alc_t t;
+  failing_alc_init(&t, FAILING_ALC_MASK("json"), 0);
   hjson_error_t err;
   // 100,000 opening brackets: rejected cleanly at depth 1001
   assert_null(parse_n(s, n, &t, &err, 0));

@@ -6,10 +6,13 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "hjson.h"
-#include "json_test_alc.h"
+#include "failing_alc.h"
 
 // {"a":[1,2.5,"x",[],{}],"b":null,"c":{"d":true,"e":[{"f":false}]},"s":"q\"\\\n\r\t\b\f\u0001\u001f\x7f/é"}
 static const char doc_compact[] =
@@ -24,8 +27,8 @@ static const char doc_indent0[] =
     "\"s\": \"q\\\"\\\\\\n\\r\\t\\b\\f\\u0001\\u001f\x7f/\xc3\xa9\"\n}";
 
 static void expect_write(const hjson_val_t* v, int indent, const char* want) {
-  test_alc_t t;
-  test_alc_init(&t);
+  failing_alc_t t;
+  failing_alc_init(&t, FAILING_ALC_MASK("json"), 0);
   hjson_buf_t out;
   hjson_error_t err;
   assert_true(hjson_write(v, indent, &t.alc, &out, &err));
@@ -102,8 +105,8 @@ static void test_streaming(void** state) {
   int indents[] = {HJSON_COMPACT, 2, 0};
   const char* want[] = {doc_compact, doc_indent2, doc_indent0};
   for (int i = 0; i < 3; i++) {
-    test_alc_t t;
-    test_alc_init(&t);
+    failing_alc_t t;
+    failing_alc_init(&t, FAILING_ALC_MASK("json"), 0);
     hjson_writer_t w;
     hjson_writer_init(&w, &t.alc, indents[i]);
     assert_true(stream_doc(&w));
@@ -116,8 +119,8 @@ static void test_streaming(void** state) {
     assert_int_equal(t.bad, 0);
   }
   // deep nesting through the writer (levels grow past the inline ones)
-  test_alc_t t;
-  test_alc_init(&t);
+  failing_alc_t t;
+  failing_alc_init(&t, FAILING_ALC_MASK("json"), 0);
   hjson_writer_t w;
   hjson_writer_init(&w, &t.alc, 1);
   for (int i = 0; i < 500; i++) assert_true(i % 2 ? hjson_writer_begin_array(&w) : (hjson_writer_begin_object(&w) && hjson_writer_key(&w, "k", 1)));
@@ -165,8 +168,8 @@ static void test_misuse(void** state) {
       {m_null_str, HJSON_ERR_ARG},    {m_incomplete, HJSON_ERR_STATE},   {m_empty, HJSON_ERR_STATE},
   };
   for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
-    test_alc_t t;
-    test_alc_init(&t);
+    failing_alc_t t;
+    failing_alc_init(&t, FAILING_ALC_MASK("json"), 0);
     hjson_writer_t w;
     hjson_writer_init(&w, &t.alc, 2);
     c[i].f(&w);
@@ -188,8 +191,8 @@ static void test_misuse(void** state) {
 }
 
 static void test_dom_refusals(void** state) {
-  test_alc_t t;
-  test_alc_init(&t);
+  failing_alc_t t;
+  failing_alc_init(&t, FAILING_ALC_MASK("json"), 0);
   hjson_doc_t* d = hjson_doc_new(&t.alc);
   hjson_val_t* r = hjson_doc_root(d);
   assert_true(hjson_set_arr(d, r));

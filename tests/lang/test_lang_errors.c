@@ -12,12 +12,12 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "hk_test_alc.h"
+#include "failing_alc.h"
 #include "hlang.h"
 
 static char* diagnostics(const char* src, size_t len) {
-  test_alc_t t;
-  test_alc_init(&t, false);
+  failing_alc_t t;
+  failing_alc_init(&t, FAILING_ALC_MASK("lang"), 0);
   hlang_program_t* p = hlang_parse(&t.alc, "t.hk", src, len);
   assert_non_null(p);
   char* buf = NULL;
@@ -26,7 +26,7 @@ static char* diagnostics(const char* src, size_t len) {
   hlang_errors_print(p, f);
   fclose(f);
   hlang_program_free(p);
-  assert_int_equal(t.nlive, 0);
+  assert_int_equal(t.live, 0);
   assert_int_equal(t.bad, 0);
   return buf;
 }

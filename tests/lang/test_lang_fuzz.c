@@ -14,19 +14,13 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "hk_test_alc.h"
+#include "failing_alc.h"
 #include "hlang.h"
+#include "test_rng.h"
 
 static long iterations = 3000;
 static uint64_t rng = 0x1234567;
-
-static uint64_t next(void) {
-  uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-static size_t below(size_t n) { return n ? (size_t)(next() % n) : 0; }
+static size_t below(size_t n) { return test_rng_below(&rng, n); }
 
 static const char* const seed_script =
     "fn make(d) { if d == 0 { return [nil, nil]; } return [make(d - 1), make(d - 1)]; }\n"
@@ -45,8 +39,8 @@ static const char* const seed_script =
     "print(recv(c), join(t1));\n";
 
 static void check_program(const char* src, size_t len) {
-  test_alc_t t;
-  test_alc_init(&t, false);
+  failing_alc_t t;
+  failing_alc_init(&t, FAILING_ALC_MASK("lang"), 0);
   hlang_program_t* p = hlang_parse(&t.alc, "fz.hk", src, len);
   assert_non_null(p);
   size_t n = hlang_error_count(p);
@@ -65,7 +59,7 @@ static void check_program(const char* src, size_t len) {
     fclose(f);
   }
   hlang_program_free(p);
-  assert_int_equal(t.nlive, 0);
+  assert_int_equal(t.live, 0);
   assert_int_equal(t.bad, 0);
 }
 

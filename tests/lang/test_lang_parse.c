@@ -10,13 +10,13 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "hk_test_alc.h"
+#include "failing_alc.h"
 #include "hlang.h"
 
 // The dump of a clean program, or its diagnostics. Checked allocator: no leak.
 static char* parse_dump(const char* src) {
-  test_alc_t t;
-  test_alc_init(&t, false);
+  failing_alc_t t;
+  failing_alc_init(&t, FAILING_ALC_MASK("lang"), 0);
   hlang_program_t* p = hlang_parse(&t.alc, "t.hk", src, strlen(src));
   assert_non_null(p);
   char* buf = NULL;
@@ -26,7 +26,7 @@ static char* parse_dump(const char* src) {
   else hlang_program_dump(p, f);
   fclose(f);
   hlang_program_free(p);
-  assert_int_equal(t.nlive, 0);
+  assert_int_equal(t.live, 0);
   assert_int_equal(t.bad, 0);
   return buf;
 }
@@ -253,8 +253,8 @@ static void test_oom(void** state) {
   for (int s = 0; s < 2; s++) {
     bool done = false;
     for (long fail = 1; !done; fail++) {
-      test_alc_t t;
-      test_alc_init(&t, false);
+      failing_alc_t t;
+      failing_alc_init(&t, FAILING_ALC_MASK("lang"), 0);
       t.fail_at = fail;
       hlang_program_t* p = hlang_parse(&t.alc, "oom.hk", srcs[s], strlen(srcs[s]));
       if (p) {
@@ -262,7 +262,7 @@ static void test_oom(void** state) {
         hlang_program_free(p);
         done = t.attempts < fail;  // no allocation failed: every path was tried
       }
-      assert_int_equal(t.nlive, 0);
+      assert_int_equal(t.live, 0);
       assert_int_equal(t.bad, 0);
       assert_true(fail < 10000);
     }

@@ -9,43 +9,53 @@
    - with an allocation failure injected at a point chosen from the input,
      the compile fails cleanly or succeeds;
    - every block is freed, with the size it was allocated with, and the MIR
-     is released in bulk or block by block as the context allows. */
+     is released in bulk or block by block as the context allows (each
+     compile is one run of tests/common/fuzz_body.h). */
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lang/hk_test_alc.h"
+#include "fuzz_body.h"
 #include "hmir.h"
 
-#define CHECK(c)                                            \
-  do {                                                      \
-    if (!(c)) {                                             \
-      fprintf(stderr, "fuzz_hk: check failed: %s\n", #c);   \
-      abort();                                              \
-    }                                                       \
-  } while (0)
+#define CHECK(c) FUZZ_CHECK(c)
 
-static hmir_status_t compile(const char* src, size_t len, bool optimize, bool bulk, long fail_at) {
-  test_alc_t t;
-  test_alc_init(&t, bulk);
-  t.fail_at = fail_at;
+typedef struct compile_arg_s {
+  const char* src;
+  size_t len;
+  bool optimize;
+  bool failing;      // an allocation fails: HMIR_ERR_NOMEM is allowed
+  hmir_status_t st;  // out: the outcome
+} compile_arg_t;
+
+static void compile_once(void* arg, failing_alc_t* t) {
+  compile_arg_t* a = arg;
   hmir_options_t opt;
   hmir_options_init(&opt);
   opt.verify = true;
-  opt.optimize = optimize;
-  opt.alc = &t.alc;
+  opt.optimize = a->optimize;
+  opt.alc = &t->alc;
   opt.diag = fopen("/dev/null", "w");
   hbc_module_t* m = NULL;
-  hmir_status_t st = hmir_compile_source("fz.hk", src, len, &opt, &m);
+  hmir_status_t st = hmir_compile_source("fz.hk", a->src, a->len, &opt, &m);
   fclose(opt.diag);
   CHECK(st != HMIR_ERR_INTERNAL && st != HMIR_ERR_IO);
-  CHECK(fail_at || st != HMIR_ERR_NOMEM);
+  CHECK(a->failing || st != HMIR_ERR_NOMEM);
   CHECK((st == HMIR_OK) == (m != NULL));
   if (m) CHECK(m->finished);
   hbc_module_free(m);
-  CHECK(t.bad == 0);
-  CHECK(t.nlive == 0);
-  return st;
+  a->st = st;
+}
+
+// The compile on a failing context (bulk: with a release hook) whose
+// fail_at-th allocation fails (0: none); every block must come back.
+static hmir_status_t compile(const char* src, size_t len, bool optimize, bool bulk, long fail_at) {
+  compile_arg_t a = {src, len, optimize, fail_at != 0, HMIR_OK};
+  uint32_t mask = FAILING_ALC_MASK("lang") | FAILING_ALC_MASK("mir") | FAILING_ALC_MASK("vm");
+  fuzz_run_alc(compile_once, &a, mask, bulk ? FAILING_ALC_BULK : 0, fail_at);
+  return a.st;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -128,11 +128,9 @@ static void test_dumps(void** state) {
 // Compiler memory from one context, the module's from another: each sees only
 // its own subsystems; nothing is left but the module, and it goes with it.
 static void check_contexts(bool bulk) {
-  test_alc_t a, v;
-  test_alc_init(&a, bulk);
-  test_alc_init(&v, false);
-  a.subsys_mask = (1u << HAK_SUBSYS("lang")) | (1u << HAK_SUBSYS("mir"));
-  v.subsys_mask = 1u << HAK_SUBSYS("vm");
+  failing_alc_t a, v;
+  failing_alc_init(&a, FAILING_ALC_MASK("lang") | FAILING_ALC_MASK("mir"), bulk ? FAILING_ALC_BULK : 0);
+  failing_alc_init(&v, FAILING_ALC_MASK("vm"), 0);
   hmir_options_t opt;
   hmir_options_init(&opt);
   opt.verify = true;
@@ -142,12 +140,12 @@ static void check_contexts(bool bulk) {
   free(run_compile(program, &opt, HMIR_OK, &m));
   assert_int_equal(a.bad, 0);
   assert_int_equal(v.bad, 0);
-  assert_int_equal(a.nlive, 0);
+  assert_int_equal(a.live, 0);
   assert_int_equal(a.releases, bulk ? 4 : 0);  // once per function
   assert_true(a.allocs > 200);                 // many small MIR nodes
-  assert_true(v.nlive > 0);
+  assert_true(v.live > 0);
   hbc_module_free(m);
-  assert_int_equal(v.nlive, 0);
+  assert_int_equal(v.live, 0);
   assert_int_equal(v.bad, 0);
 }
 
@@ -178,8 +176,8 @@ static void check_oom(bool bulk, bool optimize) {
   bool done = false;
   long fails = 0;
   for (long at = 1; !done; at++) {
-    test_alc_t t;
-    test_alc_init(&t, bulk);
+    failing_alc_t t;
+    failing_alc_init(&t, MIR_ALC_MASK, bulk ? FAILING_ALC_BULK : 0);
     t.fail_at = at;
     hmir_options_t opt;
     hmir_options_init(&opt);
@@ -204,8 +202,8 @@ static void check_oom(bool bulk, bool optimize) {
     }
     free(buf);
     assert_int_equal(t.bad, 0);
-    assert_int_equal(t.nlive, 0);
-    test_alc_drain(&t);
+    assert_int_equal(t.live, 0);
+    failing_alc_drain(&t);
     assert_true(at < 100000);
   }
   assert_true(fails > 100);

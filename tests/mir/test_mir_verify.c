@@ -6,7 +6,7 @@
 #include "mir_test.h"
 
 typedef struct fixture_s {
-  test_alc_t t;
+  failing_alc_t t;
   hlang_program_t* prog;
   hmir_func_t* f;
 } fixture_t;
@@ -22,7 +22,7 @@ static const char* const src =
 
 static int setup(void** state) {
   fixture_t* x = calloc(1, sizeof *x);
-  test_alc_init(&x->t, false);
+  failing_alc_init(&x->t, MIR_ALC_MASK, 0);
   x->prog = hlang_parse(&x->t.alc, "v.hk", src, strlen(src));
   x->f = hmir_build(x->prog, 1, &x->t.alc);
   char err[256];
@@ -35,7 +35,7 @@ static int teardown(void** state) {
   fixture_t* x = *state;
   hmir_func_free(x->f);
   hlang_program_free(x->prog);
-  assert_int_equal(x->t.nlive, 0);
+  assert_int_equal(x->t.live, 0);
   free(x);
   return 0;
 }

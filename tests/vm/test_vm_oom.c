@@ -9,62 +9,18 @@
 #include <stdatomic.h>
 #include <unistd.h>
 
+#include "failing_alc.h"
 #include "vm_test.h"
-
-typedef struct fail_alc_s {
-  atomic_long count;     // allocations so far
-  long fail_at;          // the allocation (1-based) that fails; 0: none
-  atomic_long live;      // blocks not freed
-  atomic_long live_bytes;
-  atomic_int failed;     // the failure happened
-} fail_alc_t;
-
-static void* fa_alloc(void* ctx, size_t size, hak_site_t site) {
-  fail_alc_t* f = ctx;
-  long n = atomic_fetch_add(&f->count, 1) + 1;
-  if (f->fail_at && n == f->fail_at) {
-    atomic_store(&f->failed, 1);
-    return NULL;
-  }
-  void* p = malloc(size ? size : 1);
-  if (p) {
-    atomic_fetch_add(&f->live, 1);
-    atomic_fetch_add(&f->live_bytes, (long)size);
-  }
-  return p;
-}
-
-static void* fa_realloc(void* ctx, void* p, size_t old, size_t size, hak_site_t site) {
-  fail_alc_t* f = ctx;
-  if (!p) return fa_alloc(ctx, size, site);
-  long n = atomic_fetch_add(&f->count, 1) + 1;
-  if (f->fail_at && n == f->fail_at) {
-    atomic_store(&f->failed, 1);
-    return NULL;
-  }
-  void* q = realloc(p, size ? size : 1);
-  if (q) atomic_fetch_add(&f->live_bytes, (long)size - (long)old);
-  return q;
-}
-
-static void fa_free(void* ctx, void* p, size_t size, hak_site_t site) {
-  fail_alc_t* f = ctx;
-  if (!p) return;
-  atomic_fetch_sub(&f->live, 1);
-  atomic_fetch_sub(&f->live_bytes, (long)size);
-  free(p);
-}
 
 // Runs text with allocation fail_at failing; returns 1 when the run got
 // through without hitting the failure.
 static int run_failing(const char* text, long fail_at, int stress) {
-  fail_alc_t f;
-  memset(&f, 0, sizeof f);
+  failing_alc_t f;
+  failing_alc_init(&f, 0, 0);
   f.fail_at = fail_at;
-  hak_alc_t alc = {&f, fa_alloc, fa_realloc, fa_free, NULL};
   hvm_options_t opt;
   hvm_options_init(&opt);
-  opt.alc = &alc;
+  opt.alc = &f.alc;
   opt.gc_stress = stress;
   size_t ol, el;
   char *out = NULL, *err = NULL;
@@ -77,22 +33,24 @@ static int run_failing(const char* text, long fail_at, int stress) {
     status = hvm_program_run(p, &res);
     hvm_program_free(p);
   } else {
-    assert_int_equal(atomic_load(&f.failed), 1);
+    assert_int_equal(f.failures, 1);
   }
   fclose(opt.out);
   fclose(opt.err);
   if (p && status != 0) {
     if (status != 1 || !strstr(err, "out of memory"))
       fail_msg("fail_at %ld: status %d, stderr: %s", fail_at, status, err);
-    assert_int_equal(atomic_load(&f.failed), 1);
+    assert_int_equal(f.failures, 1);
   }
   // a detached thread may still be tearing its VM down: give it 5 s
-  for (int i = 0; i < 500 && atomic_load(&f.live) != 0; i++) usleep(10000);
-  if (atomic_load(&f.live) != 0)
-    fail_msg("fail_at %ld: %ld blocks (%ld bytes) not freed", fail_at, atomic_load(&f.live), atomic_load(&f.live_bytes));
+  for (int i = 0; i < 500 && f.live != 0; i++) usleep(10000);
+  if (f.live != 0) {
+    fail_msg("fail_at %ld: %ld blocks (%zu bytes) not freed", fail_at, (long)f.live, (size_t)f.live_bytes);
+  }
+  assert_int_equal(f.bad, 0);
   free(out);
   free(err);
-  return p && status == 0 && !atomic_load(&f.failed);
+  return p && status == 0 && f.failures == 0;
 }
 
 static void sweep(const char* text) {

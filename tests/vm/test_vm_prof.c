@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <unistd.h>
 
+#include "failing_alc.h"
 #include "hmir.h"
 #include "vm_test.h"
 
@@ -18,79 +19,21 @@
 // site its block was allocated with; it remembers every site it saw -----
 #define CK_SITES 4096
 
-typedef struct ck_hdr_s {
-  hak_site_t site;
-  uint32_t magic;
-  size_t size;
-} ck_hdr_t;
+static hak_site_t ck_seen[CK_SITES];
 
-typedef struct ck_alc_s {
-  pthread_mutex_t mu;
-  hak_site_t seen[CK_SITES];
-  size_t nseen;
-  atomic_long live;
-  atomic_long mismatches;
-} ck_alc_t;
-
-static void ck_note(ck_alc_t* c, hak_site_t site) {
-  pthread_mutex_lock(&c->mu);
-  size_t i = 0;
-  while (i < c->nseen && c->seen[i] != site) i++;
-  if (i == c->nseen && c->nseen < CK_SITES) c->seen[c->nseen++] = site;
-  pthread_mutex_unlock(&c->mu);
-}
-
-static void* ck_alloc(void* ctx, size_t size, hak_site_t site) {
-  ck_alc_t* c = ctx;
-  ck_hdr_t* h = malloc(sizeof(ck_hdr_t) + size);
-  if (!h) return NULL;
-  *h = (ck_hdr_t){site, 0x5117e5u, size};
-  atomic_fetch_add(&c->live, 1);
-  ck_note(c, site);
-  return h + 1;
-}
-
-static void ck_check(ck_alc_t* c, const void* p, size_t size, hak_site_t site) {
-  const ck_hdr_t* h = (const ck_hdr_t*)p - 1;
-  if (h->magic != 0x5117e5u || h->site != site || h->size != size) {
-    if (atomic_fetch_add(&c->mismatches, 1) < 5)
-      fprintf(stderr, "block of site %u (%s), size %zu, released with site %u (%s), size %zu\n", h->site,
-              hak_site_name(h->site), h->size, site, hak_site_name(site), size);
-  }
-}
-
-static void* ck_realloc(void* ctx, void* p, size_t old, size_t size, hak_site_t site) {
-  ck_alc_t* c = ctx;
-  if (!p) return ck_alloc(ctx, size, site);
-  ck_check(c, p, old, site);
-  ck_hdr_t* h = realloc((ck_hdr_t*)p - 1, sizeof(ck_hdr_t) + size);
-  if (!h) return NULL;
-  h->size = size;
-  return h + 1;
-}
-
-static void ck_free(void* ctx, void* p, size_t size, hak_site_t site) {
-  ck_alc_t* c = ctx;
-  if (!p) return;
-  ck_check(c, p, size, site);
-  atomic_fetch_sub(&c->live, 1);
-  free((ck_hdr_t*)p - 1);
-}
-
-static void ck_init(ck_alc_t* c, hak_alc_t* alc) {
-  memset(c, 0, sizeof *c);
-  pthread_mutex_init(&c->mu, NULL);
-  *alc = (hak_alc_t){.alloc = ck_alloc, .realloc = ck_realloc, .free = ck_free, .ctx = c};
+static void ck_init(failing_alc_t* c) {
+  failing_alc_init(c, 0, FAILING_ALC_SITES);
+  failing_alc_record_sites(c, ck_seen, CK_SITES);
 }
 
 // Waits (at most 5 s) for spawned threads to free their VMs: join returns
 // before the thread has freed its heap.
-static long ck_wait_live(ck_alc_t* c) {
-  for (int i = 0; i < 500 && atomic_load(&c->live) != 0; i++) usleep(10000);
-  return atomic_load(&c->live);
+static long ck_wait_live(failing_alc_t* c) {
+  for (int i = 0; i < 500 && c->live != 0; i++) usleep(10000);
+  return c->live;
 }
 
-static int ck_saw(ck_alc_t* c, const char* name) {
+static int ck_saw(failing_alc_t* c, const char* name) {
   for (size_t i = 0; i < c->nseen; i++) {
     const char* n = hak_site_name(c->seen[i]);
     if (n && !strcmp(n, name)) return 1;
@@ -98,7 +41,7 @@ static int ck_saw(ck_alc_t* c, const char* name) {
   return 0;
 }
 
-static int ck_saw_stack(ck_alc_t* c) {
+static int ck_saw_stack(failing_alc_t* c) {
   for (size_t i = 0; i < c->nseen; i++) {
     const char* n = hak_site_name(c->seen[i]);
     if (n && strchr(n, ';')) return 1;
@@ -281,17 +224,16 @@ static const char* const mixed_src =
     "let g = grow(500);\n"
     "print(len(got), len(parts), len(g), json_stringify(json_parse(\"[1,{\\\"x\\\":2}]\")));\n";
 
-static ck_alc_t ck_ctx;  // static: a spawned thread may still free into it after the run
+static failing_alc_t ck_ctx;  // static: a spawned thread may still free into it after the run
 
 static void check_mixed(int profile, int stress) {
-  ck_alc_t* c = &ck_ctx;
-  hak_alc_t alc;
-  ck_init(c, &alc);
+  failing_alc_t* c = &ck_ctx;
+  ck_init(c);
   hak_profile_enable(profile);
-  run_hk(profile ? "mixed_on.hk" : "mixed_off.hk", mixed_src, &alc, stress, "300 3 500 [1,{\"x\":2}]\n");
+  run_hk(profile ? "mixed_on.hk" : "mixed_off.hk", mixed_src, &c->alc, stress, "300 3 500 [1,{\"x\":2}]\n");
   hak_profile_enable(false);
   assert_int_equal(ck_wait_live(c), 0);
-  assert_int_equal(atomic_load(&c->mismatches), 0);
+  assert_int_equal(c->bad, 0);
   assert_int_equal(ck_saw_stack(c), profile);
   if (profile) {
     assert_true(ck_saw(c, "<main> (mixed_on.hk:18);grow (mixed_on.hk:9);map"));
@@ -301,7 +243,6 @@ static void check_mixed(int profile, int stress) {
     assert_true(ck_saw(c, "mixed_off.hk:9 map"));
     assert_true(ck_saw(c, "mixed_off.hk:3 concat"));
   }
-  pthread_mutex_destroy(&c->mu);
 }
 
 static void test_frees_match_sites(void** state) {
@@ -314,15 +255,13 @@ static void test_frees_match_sites(void** state) {
 static void test_profile_off(void** state) {
   (void)state;
   check_mixed(0, 0);
-  ck_alc_t* c = &ck_ctx;
-  hak_alc_t alc;
-  ck_init(c, &alc);
-  run_hk("off.hk", stacks_src, &alc, 0, "6 10\n2\n");
+  failing_alc_t* c = &ck_ctx;
+  ck_init(c);
+  run_hk("off.hk", stacks_src, &c->alc, 0, "6 10\n2\n");
   assert_true(ck_saw(c, "off.hk:2 array"));
   assert_false(ck_saw_stack(c));
   assert_int_equal(ck_wait_live(c), 0);
-  assert_int_equal(atomic_load(&c->mismatches), 0);
-  pthread_mutex_destroy(&c->mu);
+  assert_int_equal(c->bad, 0);
 }
 
 int main(void) {
