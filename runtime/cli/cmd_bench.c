@@ -24,10 +24,13 @@
 
    Wall time, CPU time (user + system) and peak RSS of each run come from
    wait4(). Progress goes to stderr, the table to stdout, and optionally
-   JSON and an SVG chart to files. */
+   JSON (written with runtime/json's writer) and an SVG chart to files.
+   bench_opt_table is the one table of its options (the parser's and
+   --help's, cli.h). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -43,6 +46,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "hjson.h"
 
 #ifndef HAK_BENCH_BIN_DIR
 #define HAK_BENCH_BIN_DIR "."
@@ -240,39 +244,41 @@ typedef struct bench_opts_s {
   char cli_path[1024];
 } bench_opts_t;
 
-static void bench_print_usage(FILE* out) {
-  fprintf(out,
-          "usage: hakmem bench [--scenario LIST] [--threads LIST] [--allocator LIST] [--runs N]\n"
-          "                    [--json FILE] [--svg FILE] [--smoke] [--list] [--help]\n"
-          "Runs scenario programs under several allocators, interleaved, and prints medians.\n"
-          "  --scenario LIST   scenarios to run (default: all; --list names them)\n"
-          "  --threads LIST    thread counts, 1..64 (default: 1,2,4)\n"
-          "  --allocator LIST  allocators (default: every installed built-in one); each entry is\n"
-          "                    one of hakmem (the hakmem build, hak_alloc_at), hakmem.so, glibc,\n"
-          "                    mimalloc, jemalloc, tcmalloc (the malloc build, preloaded), or\n"
-          "                    NAME=PATH: preload any other allocator library under the name NAME,\n"
-          "                    e.g. snmalloc=/opt/snmalloc/libsnmallocshim.so or\n"
-          "                    tbb=libtbbmalloc_proxy.so.2 (a file name without '/' is looked up\n"
-          "                    in the system library directories). Each NAME=PATH library gets a\n"
-          "                    preflight run first; one the loader cannot preload, or that does\n"
-          "                    not define malloc, stops the benchmark (exit status 2).\n"
-          "                    hakmem is always measured: ratios are relative to it.\n"
-          "  --runs N          interleaved runs per cell, 1..99 (default: 3)\n"
-          "  --json FILE       write every run and the medians as JSON\n"
-          "  --svg FILE        write bar charts of speed and peak RSS relative to hakmem\n"
-          "  --smoke           tiny sizes: checks that each scenario runs and proves its allocator\n"
-          "  --list            list the scenarios with what each stresses\n"
-          "  --help            this text\n"
-          "LIST is comma-separated. Each cell shows the median of the scenario's figure with its\n"
-          "min and max, speed and peak RSS relative to hakmem, and the median wall and CPU\n"
-          "(user + system) seconds of the runs. Every run must prove the allocator that served\n"
-          "it, or the benchmark fails (exit status 1).\n");
-}
+enum { BENCH_OPT_SCENARIO = 256, BENCH_OPT_THREADS, BENCH_OPT_ALLOCATOR, BENCH_OPT_RUNS, BENCH_OPT_JSON, BENCH_OPT_SVG,
+       BENCH_OPT_SMOKE, BENCH_OPT_LIST };
 
-static int bench_usage(void) {
-  bench_print_usage(stderr);
-  return 2;
-}
+static const cli_opt_t bench_opt_table[] = {
+    {"scenario", required_argument, BENCH_OPT_SCENARIO, "LIST", "scenarios to run (default: all; --list names them)"},
+    {"threads", required_argument, BENCH_OPT_THREADS, "LIST", "thread counts, 1..64 (default: 1,2,4)"},
+    {"allocator", required_argument, BENCH_OPT_ALLOCATOR, "LIST",
+     "allocators (default: every installed built-in one); each entry is\n"
+     "one of hakmem (the hakmem build, hak_alloc_at), hakmem.so, glibc,\n"
+     "mimalloc, jemalloc, tcmalloc (the malloc build, preloaded), or\n"
+     "NAME=PATH: preload any other allocator library under the name NAME,\n"
+     "e.g. snmalloc=/opt/snmalloc/libsnmallocshim.so or\n"
+     "tbb=libtbbmalloc_proxy.so.2 (a file name without '/' is looked up\n"
+     "in the system library directories). Each NAME=PATH library gets a\n"
+     "preflight run first; one the loader cannot preload, or that does\n"
+     "not define malloc, stops the benchmark (exit status 2).\n"
+     "hakmem is always measured: ratios are relative to it."},
+    {"runs", required_argument, BENCH_OPT_RUNS, "N", "interleaved runs per cell, 1..99 (default: 3)"},
+    {"json", required_argument, BENCH_OPT_JSON, "FILE", "write every run and the medians as JSON"},
+    {"svg", required_argument, BENCH_OPT_SVG, "FILE", "write bar charts of speed and peak RSS relative to hakmem"},
+    {"smoke", no_argument, BENCH_OPT_SMOKE, NULL, "tiny sizes: checks that each scenario runs and proves its allocator"},
+    {"list", no_argument, BENCH_OPT_LIST, NULL, "list the scenarios with what each stresses"},
+    {"help", no_argument, 'h', NULL, "this help"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+static const cli_spec_t bench_spec = {
+    .who = "hakmem bench",
+    .summary = "Runs scenario programs under several allocators, interleaved, and prints medians.",
+    .opts = bench_opt_table,
+    .epilogue =
+        "LIST is comma-separated. Each cell shows the median of the scenario's figure with its\n"
+        "min and max, speed and peak RSS relative to hakmem, and the median wall and CPU\n"
+        "(user + system) seconds of the runs. Every run must prove the allocator that served\n"
+        "it, or the benchmark fails (exit status 1).\n"};
 
 static void bench_list(void) {
   size_t w = 0;
@@ -336,48 +342,45 @@ static bool bench_parse_threads(const char* list, bench_opts_t* o) {
     }
     o->threads[o->nthreads++] = (unsigned)t;
   }
+  if (o->nthreads == 0) fprintf(stderr, "hakmem bench: --threads needs at least one thread count (1..64)\n");
   return o->nthreads > 0;
 }
 
+// -1 to go on; else the exit status (0 after --help or --list).
 static int bench_parse_opts(int argc, char** argv, bench_opts_t* o) {
   for (size_t i = 0; i < BENCH_SCENARIO_COUNT; i++) o->scenario_on[i] = true;
   for (size_t i = 0; i < BENCH_ALLOC_BUILTIN; i++) o->alloc_on[i] = true;
   o->threads[0] = 1, o->threads[1] = 2, o->threads[2] = 4, o->nthreads = 3;
   o->runs = 3;
-  for (int i = 1; i < argc; i++) {
-    const char* a = argv[i];
-    char* v = i + 1 < argc ? argv[i + 1] : NULL;
-    if (strcmp(a, "--smoke") == 0) {
-      o->smoke = true;
-    } else if (strcmp(a, "--list") == 0) {
-      bench_list();
-      return 0;
-    } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-      bench_print_usage(stdout);
-      return 0;
-    } else if (v == NULL) {
-      return bench_usage();
-    } else if (strcmp(a, "--scenario") == 0) {
-      if (!bench_parse_scenarios(v, o->scenario_on)) return 2;
-      i++;
-    } else if (strcmp(a, "--allocator") == 0) {
-      if (!bench_parse_allocators(v, o->alloc_on)) return 2;
-      i++;
-    } else if (strcmp(a, "--threads") == 0) {
-      if (!bench_parse_threads(v, o)) return 2;
-      i++;
-    } else if (strcmp(a, "--runs") == 0) {
-      o->runs = (unsigned)atoi(v);
-      if (o->runs < 1 || o->runs > 99) return bench_usage();
-      i++;
-    } else if (strcmp(a, "--json") == 0) {
-      o->json_path = v, i++;
-    } else if (strcmp(a, "--svg") == 0) {
-      o->svg_path = v, i++;
-    } else {
-      return bench_usage();
+  cli_parser_t p;
+  cli_parser_init(&p, &bench_spec, CLI_PERMUTE);
+  int c;
+  long n;
+  while ((c = cli_parser_next(&p, argc, argv)) != -1) {
+    switch (c) {
+      case BENCH_OPT_SMOKE: o->smoke = true; break;
+      case BENCH_OPT_LIST: bench_list(); return 0;
+      case 'h': cli_help(stdout, &bench_spec); return 0;
+      case BENCH_OPT_SCENARIO:
+        if (!bench_parse_scenarios(optarg, o->scenario_on)) return 2;
+        break;
+      case BENCH_OPT_ALLOCATOR:
+        if (!bench_parse_allocators(optarg, o->alloc_on)) return 2;
+        break;
+      case BENCH_OPT_THREADS:
+        if (!bench_parse_threads(optarg, o)) return 2;
+        break;
+      case BENCH_OPT_RUNS:
+        if (!cli_parse_long(optarg, 1, 99, &n))
+          return cli_usage_error(&bench_spec, "--runs takes a number from 1 to 99, not '%s'", optarg);
+        o->runs = (unsigned)n;
+        break;
+      case BENCH_OPT_JSON: o->json_path = optarg; break;
+      case BENCH_OPT_SVG: o->svg_path = optarg; break;
+      default: return cli_bad_option(&bench_spec, c, argv);
     }
   }
+  if (optind < argc) return cli_usage_error(&bench_spec, "unexpected argument '%s'", argv[optind]);
   return -1;  // go on
 }
 
@@ -703,69 +706,114 @@ static void bench_print_table(const bench_opts_t* o, bench_table_t* t) {
   }
 }
 
-// Writes s as a JSON string (quoted, escaped).
-static void bench_json_string(FILE* f, const char* s) {
-  fputc('"', f);
-  for (; *s; s++) {
-    unsigned char ch = (unsigned char)*s;
-    if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
-    else if (ch < 0x20) fprintf(f, "\\u%04x", ch);
-    else fputc(ch, f);
-  }
-  fputc('"', f);
+// ----- JSON, through runtime/json's streaming writer: always valid JSON -----
+// Writes `"key":"s"`.
+static void bench_json_str(hjson_writer_t* w, const char* key, const char* s) {
+  hjson_writer_key(w, key, strlen(key));
+  hjson_writer_string(w, s, strlen(s));
 }
 
-// Writes `"key":[v,...]` of n values with the given format.
-static void bench_json_array(FILE* f, const char* key, const double* v, unsigned n, const char* fmt) {
-  fprintf(f, ",\"%s\":[", key);
-  for (unsigned i = 0; i < n; i++) {
-    if (i) fputc(',', f);
-    fprintf(f, fmt, v[i]);
-  }
-  fputc(']', f);
-}
-
-static void bench_write_json(const bench_opts_t* o, bench_table_t* t, const char* when) {
-  FILE* f = fopen(o->json_path, "w");
-  if (f == NULL) {
-    fprintf(stderr, "hakmem bench: cannot write %s: %s\n", o->json_path, strerror(errno));
+// Writes `"key":v` with v rounded as fmt prints it ("%.6g": 6 significant digits, "%.4f": 4 decimals); null when not finite.
+static void bench_json_num(hjson_writer_t* w, const char* key, double v, const char* fmt) {
+  char buf[64];
+  if (key) hjson_writer_key(w, key, strlen(key));
+  if (!isfinite(v)) {
+    hjson_writer_null(w);
     return;
   }
+  snprintf(buf, sizeof(buf), fmt, v);
+  hjson_writer_double(w, strtod(buf, NULL));
+}
+
+// Writes `"key":n`, v rounded to a whole number (kilobytes).
+static void bench_json_whole(hjson_writer_t* w, const char* key, double v) {
+  if (key) hjson_writer_key(w, key, strlen(key));
+  if (isfinite(v) && fabs(v) < 9e18)
+    hjson_writer_int(w, (int64_t)llround(v));
+  else
+    hjson_writer_null(w);
+}
+
+// Writes `"key":[v,...]` of n values, each as bench_json_num (fmt) or bench_json_whole (fmt NULL) writes it.
+static void bench_json_array(hjson_writer_t* w, const char* key, const double* v, unsigned n, const char* fmt) {
+  hjson_writer_key(w, key, strlen(key));
+  hjson_writer_begin_array(w);
+  for (unsigned i = 0; i < n; i++) {
+    if (fmt)
+      bench_json_num(w, NULL, v[i], fmt);
+    else
+      bench_json_whole(w, NULL, v[i]);
+  }
+  hjson_writer_end_array(w);
+}
+
+// One result: a scenario at a thread count on an allocator.
+static void bench_json_result(hjson_writer_t* w, const bench_opts_t* o, bench_table_t* t, size_t s, size_t ti, size_t a) {
+  const bench_cell_t* c = &t->cells[s][ti][a];
+  const bench_cell_t* hak = &t->cells[s][ti][0];
+  hjson_writer_begin_object(w);
+  bench_json_str(w, "scenario", bench_scenarios[s].name);
+  hjson_writer_key(w, "threads", strlen("threads"));
+  hjson_writer_int(w, o->threads[ti]);
+  bench_json_str(w, "allocator", bench_allocs[a].name);
+  if (bench_allocs[a].path[0] != 0 && !bench_allocs[a].hak_build) bench_json_str(w, "library", bench_allocs[a].path);
+  bench_json_str(w, "metric", bench_scenarios[s].metric == BENCH_THROUGHPUT ? "ops_per_s" : "seconds");
+  hjson_writer_key(w, "ok", strlen("ok"));
+  hjson_writer_bool(w, !c->failed);
+  bench_json_array(w, "values", c->values, c->n, "%.6g");
+  bench_json_num(w, "median", c->median, "%.6g");
+  bench_json_num(w, "min", c->min, "%.6g");
+  bench_json_num(w, "max", c->max, "%.6g");
+  bench_json_array(w, "peak_rss_kb", c->rss, c->n, NULL);
+  bench_json_whole(w, "peak_rss_kb_median", c->rss_median);
+  bench_json_array(w, "wall_s_runs", c->wall, c->n, "%.4f");
+  bench_json_array(w, "cpu_s_runs", c->cpu, c->n, "%.4f");
+  bench_json_num(w, "wall_s", c->wall_median, "%.4f");
+  bench_json_num(w, "cpu_s", c->cpu_median, "%.4f");
+  bench_json_num(w, "speed_vs_hakmem", bench_speed(&bench_scenarios[s], c, hak), "%.4f");
+  bench_json_num(w, "rss_vs_hakmem", hak->rss_median > 0 ? c->rss_median / hak->rss_median : 0, "%.4f");
+  hjson_writer_end_object(w);
+}
+
+// The whole file: {"date", "machine", "runs", "smoke", "results": [one object per result]}, on one line.
+static void bench_write_json(const bench_opts_t* o, bench_table_t* t, const char* when) {
   struct utsname u;
+  char machine[4 * 65 + 32];
   uname(&u);
-  fprintf(f, "{\"date\":\"%s\",\"machine\":\"%s %s %s, %ld cpus\",\"runs\":%u,\"smoke\":%s,\"results\":[", when, u.sysname,
-          u.release, u.machine, sysconf(_SC_NPROCESSORS_ONLN), o->runs, o->smoke ? "true" : "false");
-  bool first = true;
+  snprintf(machine, sizeof(machine), "%s %s %s, %ld cpus", u.sysname, u.release, u.machine, sysconf(_SC_NPROCESSORS_ONLN));
+  hjson_writer_t w;
+  hjson_writer_init(&w, NULL, HJSON_COMPACT);
+  hjson_writer_begin_object(&w);
+  bench_json_str(&w, "date", when);
+  bench_json_str(&w, "machine", machine);
+  hjson_writer_key(&w, "runs", strlen("runs"));
+  hjson_writer_int(&w, o->runs);
+  hjson_writer_key(&w, "smoke", strlen("smoke"));
+  hjson_writer_bool(&w, o->smoke);
+  hjson_writer_key(&w, "results", strlen("results"));
+  hjson_writer_begin_array(&w);
   for (size_t s = 0; s < BENCH_SCENARIO_COUNT; s++) {
-    if (!o->scenario_on[s]) continue;
-    for (size_t ti = 0; ti < o->nthreads; ti++) {
+    for (size_t ti = 0; o->scenario_on[s] && ti < o->nthreads; ti++) {
       for (size_t a = 0; a < bench_nallocs; a++) {
-        bench_cell_t* c = &t->cells[s][ti][a];
-        if (!bench_alloc_used(o, a)) continue;
-        fprintf(f, "%s\n{\"scenario\":\"%s\",\"threads\":%u,\"allocator\":\"%s\",", first ? "" : ",", bench_scenarios[s].name,
-                o->threads[ti], bench_allocs[a].name);
-        if (bench_allocs[a].path[0] != 0 && !bench_allocs[a].hak_build) {
-          fprintf(f, "\"library\":");
-          bench_json_string(f, bench_allocs[a].path);
-          fputc(',', f);
-        }
-        fprintf(f, "\"metric\":\"%s\",\"ok\":%s", bench_scenarios[s].metric == BENCH_THROUGHPUT ? "ops_per_s" : "seconds",
-                c->failed ? "false" : "true");
-        first = false;
-        bench_json_array(f, "values", c->values, c->n, "%.6g");
-        fprintf(f, ",\"median\":%.6g,\"min\":%.6g,\"max\":%.6g", c->median, c->min, c->max);
-        bench_json_array(f, "peak_rss_kb", c->rss, c->n, "%.0f");
-        fprintf(f, ",\"peak_rss_kb_median\":%.0f", c->rss_median);
-        bench_json_array(f, "wall_s_runs", c->wall, c->n, "%.4f");
-        bench_json_array(f, "cpu_s_runs", c->cpu, c->n, "%.4f");
-        fprintf(f, ",\"wall_s\":%.4f,\"cpu_s\":%.4f,\"speed_vs_hakmem\":%.4f,\"rss_vs_hakmem\":%.4f}", c->wall_median,
-                c->cpu_median, bench_speed(&bench_scenarios[s], c, &t->cells[s][ti][0]),
-                t->cells[s][ti][0].rss_median > 0 ? c->rss_median / t->cells[s][ti][0].rss_median : 0);
+        if (bench_alloc_used(o, a)) bench_json_result(&w, o, t, s, ti, a);
       }
     }
   }
-  fprintf(f, "\n]}\n");
-  fclose(f);
+  hjson_writer_end_array(&w);
+  hjson_writer_end_object(&w);
+  hjson_buf_t out = {NULL, 0, 0};
+  if (!hjson_writer_finish(&w, &out)) {  // the first failure of any call above (invalid UTF-8, out of memory)
+    fprintf(stderr, "hakmem bench: cannot write %s: %s\n", o->json_path, hjson_writer_error(&w)->msg);
+    hjson_writer_destroy(&w);
+    return;
+  }
+  hjson_writer_destroy(&w);
+  FILE* f = fopen(o->json_path, "w");
+  bool ok = f != NULL && fwrite(out.data, 1, out.len, f) == out.len && fputc('\n', f) != EOF;
+  int e = errno;
+  if (f != NULL && fclose(f) != 0 && ok) ok = false, e = errno;
+  if (!ok) fprintf(stderr, "hakmem bench: cannot write %s: %s\n", o->json_path, strerror(e));
+  hjson_buf_free(&out, NULL);
 }
 
 // ----- SVG: two bar charts (speed and peak RSS relative to hakmem) -----

@@ -1,4 +1,5 @@
-/* cmd_json.c: `hakmem json validate FILE...` and `hakmem json fmt [--indent N] FILE`.
+/* cmd_json.c: `hakmem json validate FILE...` and `hakmem json fmt [--indent N] FILE`
+   (docs/json.md); one option table per subcommand gives the parser and --help.
 
    validate: parses every file (`-` is stdin); prints FILE:LINE:COL: error: MESSAGE
    on stderr for each invalid one; exit 0 when all are valid, 1 otherwise.
@@ -7,6 +8,7 @@
    file is reported as by validate and gives exit 1. Bad usage: exit 2.
    Files are read whole into one block from hakmem (site json.cli.input). */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,16 +80,69 @@ static hjson_doc_t* hak_json_load(const char* path) {
   return doc;
 }
 
-static int hak_json_usage(void) {
-  fprintf(stderr, "usage: hakmem json validate FILE...\n       hakmem json fmt [--indent N] FILE\n"
-                  "FILE may be '-' for standard input.\n");
-  return 2;
+// ----- Options: one table per subcommand (cli.h) -----
+static const cli_opt_t hak_json_validate_opts[] = {
+    {"help", no_argument, 'h', NULL, "this help"},
+    {NULL, 0, 0, NULL, NULL},
+};
+static const cli_opt_t hak_json_fmt_opts[] = {
+    {"indent", required_argument, 256, "N", "indent by N spaces (0..64), as Python's json.dumps(indent=N); default compact"},
+    {"help", no_argument, 'h', NULL, "this help"},
+    {NULL, 0, 0, NULL, NULL},
+};
+static const cli_opt_t hak_json_opts[] = {
+    {"help", no_argument, 'h', NULL, "this help"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+#define HAK_JSON_STDIN "FILE may be '-' for standard input.\n"
+static const cli_spec_t hak_json_validate_spec = {
+    .who = "hakmem json validate",
+    .trailer = "FILE...",
+    .summary = "Parses every FILE; each invalid one gets FILE:LINE:COL: error: MESSAGE on stderr.",
+    .opts = hak_json_validate_opts,
+    .epilogue = HAK_JSON_STDIN "Exit status: 0 when every FILE is valid JSON, 1 otherwise, 2 for bad usage.\n"};
+static const cli_spec_t hak_json_fmt_spec = {
+    .who = "hakmem json fmt",
+    .trailer = "FILE",
+    .summary = "Parses FILE and writes it to standard output, compact or indented, then a newline.",
+    .opts = hak_json_fmt_opts,
+    .epilogue = HAK_JSON_STDIN "Exit status: 0, 1 when FILE is not valid JSON (reported as by validate), 2 for bad usage.\n"};
+static const cli_spec_t* const hak_json_subs[] = {&hak_json_validate_spec, &hak_json_fmt_spec, NULL};
+static const cli_spec_t hak_json_spec = {
+    .who = "hakmem json",
+    .summary = "Validates or re-writes JSON files (runtime/json, docs/json.md).",
+    .opts = hak_json_opts,
+    .epilogue = "`hakmem json validate --help` and `hakmem json fmt --help` give each one's options.\n",
+    .subs = hak_json_subs};
+
+// Options of a subcommand; 1 after --help (exit status 0), 2 for bad usage, 0 to go on (operands from optind).
+static int hak_json_options(const cli_spec_t* spec, int argc, char** argv, int* indent) {
+  cli_parser_t p;
+  cli_parser_init(&p, spec, CLI_PERMUTE);
+  int c;
+  long n;
+  while ((c = cli_parser_next(&p, argc, argv)) != -1) {
+    if (c == 'h') {
+      cli_help(stdout, spec);
+      return 1;
+    } else if (c == 256 && indent) {
+      if (!cli_parse_long(optarg, 0, HJSON_INDENT_MAX, &n))
+        return cli_usage_error(spec, "--indent takes 0..%d, not '%s'", HJSON_INDENT_MAX, optarg);
+      *indent = (int)n;
+    } else {
+      return cli_bad_option(spec, c, argv);
+    }
+  }
+  return 0;
 }
 
 static int hak_json_validate(int argc, char** argv) {
-  if (argc < 1) return hak_json_usage();
+  int rc = hak_json_options(&hak_json_validate_spec, argc, argv, NULL);
+  if (rc) return rc == 1 ? 0 : rc;
+  if (optind >= argc) return cli_usage_error(&hak_json_validate_spec, "no file given");
   int status = 0;
-  for (int i = 0; i < argc; i++) {
+  for (int i = optind; i < argc; i++) {
     hjson_doc_t* doc = hak_json_load(argv[i]);
     if (!doc) status = 1;
     hjson_doc_free(doc);
@@ -97,23 +152,11 @@ static int hak_json_validate(int argc, char** argv) {
 
 static int hak_json_fmt(int argc, char** argv) {
   int indent = HJSON_COMPACT;
-  const char* path = NULL;
-  for (int i = 0; i < argc; i++) {
-    if (!strcmp(argv[i], "--indent") && i + 1 < argc) {
-      char* e;
-      long n = strtol(argv[++i], &e, 10);
-      if (*argv[i] == 0 || *e || n < 0 || n > HJSON_INDENT_MAX) {
-        fprintf(stderr, "hakmem json fmt: --indent takes 0..%d\n", HJSON_INDENT_MAX);
-        return 2;
-      }
-      indent = (int)n;
-    } else if (!path && (strcmp(argv[i], "-") == 0 || argv[i][0] != '-')) {
-      path = argv[i];
-    } else {
-      return hak_json_usage();
-    }
-  }
-  if (!path) return hak_json_usage();
+  int rc = hak_json_options(&hak_json_fmt_spec, argc, argv, &indent);
+  if (rc) return rc == 1 ? 0 : rc;
+  if (optind >= argc) return cli_usage_error(&hak_json_fmt_spec, "no file given");
+  if (optind + 1 < argc) return cli_usage_error(&hak_json_fmt_spec, "one file only, not '%s' too", argv[optind + 1]);
+  const char* path = argv[optind];
   hjson_doc_t* doc = hak_json_load(path);
   if (!doc) return 1;
   hjson_buf_t out;
@@ -131,8 +174,17 @@ static int hak_json_fmt(int argc, char** argv) {
 }
 
 int hak_cmd_json(int argc, char** argv) {
-  if (argc < 2) return hak_json_usage();
-  if (!strcmp(argv[1], "validate")) return hak_json_validate(argc - 2, argv + 2);
-  if (!strcmp(argv[1], "fmt")) return hak_json_fmt(argc - 2, argv + 2);
-  return hak_json_usage();
+  cli_parser_t p;
+  cli_parser_init(&p, &hak_json_spec, CLI_STOP);  // options of json itself, before the subcommand
+  int c = cli_parser_next(&p, argc, argv);
+  if (c == 'h') {
+    cli_help(stdout, &hak_json_spec);
+    return 0;
+  }
+  if (c != -1) return cli_bad_option(&hak_json_spec, c, argv);
+  if (optind >= argc) return cli_usage_error(&hak_json_spec, "no subcommand given (validate or fmt)");
+  // The subcommand parses from its own name on (its argv[0]).
+  if (!strcmp(argv[optind], "validate")) return hak_json_validate(argc - optind, argv + optind);
+  if (!strcmp(argv[optind], "fmt")) return hak_json_fmt(argc - optind, argv + optind);
+  return cli_usage_error(&hak_json_spec, "unknown subcommand '%s' (validate or fmt)", argv[optind]);
 }

@@ -52,7 +52,7 @@ extern char** environ;
 
 enum { PRF_OPT_SAMPLE = PROF_OPT_CMD, PRF_OPT_INTERVAL, PRF_OPT_SIGNAL, PRF_OPT_LIB };
 
-static const prof_opt_t prf_opts[] = {
+static const cli_opt_t prf_opts[] = {
     {"output", required_argument, 'o', "OUT", "render to OUT (default: keep hakmem.<prog>.<pid>.hprof here, summary on stderr)"},
     {"format", required_argument, PROF_OPT_FORMAT, "F", "text, json, svg, folded, pprof or hprof (default: OUT's extension)"},
     {"sample", required_argument, PRF_OPT_SAMPLE, "KIB", "mean sampling interval in KiB (library default 512)"},
@@ -90,7 +90,7 @@ typedef struct prf_s {
 // ----- Options -----
 static int prf_signal_number(const char* s) {
   long n;
-  if (prof_parse_int(s, 1, NSIG - 1, &n)) return (int)n;
+  if (cli_parse_long(s, 1, NSIG - 1, &n)) return (int)n;
   if (!strncasecmp(s, "SIG", 3)) s += 3;
   for (int i = 1; i < NSIG; i++) {
     const char* name = sigabbrev_np(i);
@@ -123,7 +123,7 @@ static int prf_option(prf_t* r, int c, const char* arg, char** argv) {
     case PROF_OPT_FORMAT: r->format = arg; return 0;
     case PRF_OPT_LIB: r->lib = arg; return 0;
     case PRF_OPT_SAMPLE:
-      if (prof_parse_int(arg, 1, 1L << 30, &n)) {
+      if (cli_parse_long(arg, 1, 1L << 30, &n)) {
         r->sample_kib = n;
         return 0;
       }
@@ -147,11 +147,11 @@ static int prf_option(prf_t* r, int c, const char* arg, char** argv) {
     case PROF_OPT_TOP:
     case PROF_OPT_SKIP: return prof_opt_common(c, arg, &r->o) ? 0 : 2;
     case PROF_OPT_HELP:
-      prof_opt_help(stdout, PRF_USAGE, prf_opts,
-                    "CMD runs on libhakmem.so with HAKMEM_PROFILE=1; its profile data file is rendered when it exits.\n"
-                    "Exit status: CMD's (128+N when signal N killed it, 127 when it cannot be run). docs/profiling.md.\n");
+      cli_opt_help(stdout, PRF_USAGE, prf_opts,
+                   "CMD runs on libhakmem.so with HAKMEM_PROFILE=1; its profile data file is rendered when it exits.\n"
+                   "Exit status: CMD's (128+N when signal N killed it, 127 when it cannot be run). docs/profiling.md.\n");
       return -1;
-    default: prof_opt_error(PRF_WHO, c, argv); return prf_usage();
+    default: cli_opt_error(PRF_WHO, c, argv); return prf_usage();
   }
 }
 
@@ -491,7 +491,7 @@ int hak_cmd_prof(int argc, char** argv) {
   r.o = (prof_opts_t){PRF_WHO, PROF_INUSE_SPACE, 20, NULL, 0, false, NULL};
   struct option longopts[sizeof(prf_opts) / sizeof(prf_opts[0])];
   char shortopts[64];
-  prof_opt_build(prf_opts, longopts, shortopts, sizeof(shortopts), true);
+  cli_opt_build(prf_opts, longopts, shortopts, sizeof(shortopts), CLI_STOP);
   optind = 1;
   opterr = 0;
   int c, status = 0;

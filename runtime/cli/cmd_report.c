@@ -14,7 +14,7 @@
 #include "cli.h"
 #include "prof.h"
 
-static const prof_opt_t rep_opts[] = {
+static const cli_opt_t rep_opts[] = {
     {"format", required_argument, PROF_OPT_FORMAT, "F",
      "text, json, svg, folded or pprof (default: from OUT's extension, else text)"},
     {"output", required_argument, 'o', "OUT", "write to OUT instead of standard output"},
@@ -42,7 +42,7 @@ static int rep_bad_format(const char* who, const char* f) {
 int hak_cmd_report(int argc, char** argv) {
   struct option longopts[sizeof(rep_opts) / sizeof(rep_opts[0])];
   char shortopts[64];
-  prof_opt_build(rep_opts, longopts, shortopts, sizeof(shortopts), false);
+  cli_opt_build(rep_opts, longopts, shortopts, sizeof(shortopts), CLI_PERMUTE);
   prof_opts_t o = {"hakmem report", PROF_INUSE_SPACE, 20, NULL, 0, false, NULL};
   const char* out = NULL;
   const char* format = NULL;
@@ -55,13 +55,13 @@ int hak_cmd_report(int argc, char** argv) {
     else if (c == PROF_OPT_FORMAT)
       format = optarg;
     else if (c == PROF_OPT_HELP) {
-      prof_opt_help(stdout, REP_USAGE, rep_opts,
-                    "FILE is a profile data file (`hakmem prof`, or HAKMEM_PROFILE_OUT=F.hprof); docs/profiling.md.\n");
+      cli_opt_help(stdout, REP_USAGE, rep_opts,
+                   "FILE is a profile data file (`hakmem prof`, or HAKMEM_PROFILE_OUT=F.hprof); docs/profiling.md.\n");
       status = 0;
     } else if (c == PROF_OPT_TYPE || c == PROF_OPT_TOP || c == PROF_OPT_SKIP) {
       if (!prof_opt_common(c, optarg, &o)) status = 2;
     } else {
-      prof_opt_error(o.who, c, argv);
+      cli_opt_error(o.who, c, argv);
       status = rep_usage();
     }
   }

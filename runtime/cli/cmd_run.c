@@ -1,5 +1,7 @@
 /* cmd_run.c: `hakmem run FILE.hk [--threads N] [--profile] [--profile-out F]
-   [--alloc hakmem|libc] [-- ARGS...]` (docs/language.md).
+   [--alloc hakmem|libc] [-- ARGS...]` (docs/language.md); run_opts is the
+   one table of its options (the parser's and --help's, cli.h). Everything
+   after `--` is the script's, options or not.
 
    Compiles the script with the MIR driver (a syntax error prints
    FILE:LINE:COL: syntax error: MESSAGE and exits 2, running nothing), then
@@ -19,6 +21,7 @@
    its extension names, as `hakmem report -o F` would (.hprof: the data file
    itself; .json, .svg, .folded, .pb.gz, .txt). */
 #include <errno.h>
+#include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,48 +45,68 @@ typedef struct run_args_s {
   const char* const* argv;
 } run_args_t;
 
-static int run_usage(const char* msg, const char* arg) {
-  if (msg) fprintf(stderr, "hakmem run: %s%s%s\n", msg, arg ? " " : "", arg ? arg : "");
-  fprintf(stderr, "usage: hakmem run FILE.hk [--threads N] [--profile] [--profile-out F.hprof|.json|.svg|.folded|.pb.gz|.txt] "
-                  "[--alloc hakmem|libc] [-- ARGS...]\n");
-  return 2;
-}
+enum { RUN_OPT_THREADS = 256, RUN_OPT_PROFILE, RUN_OPT_PROFILE_OUT, RUN_OPT_ALLOC };
 
-// 0, or the exit status of a usage error.
+static const cli_opt_t run_opts[] = {
+    {"threads", required_argument, RUN_OPT_THREADS, "N",
+     "run the script N times at once (1..4096), each in its own thread and VM;\n"
+     "then print `threads: N, wall: S s, runs/s: R` on stderr"},
+    {"profile", no_argument, RUN_OPT_PROFILE, NULL, "print the per-site allocation profile on stderr at the end"},
+    {"profile-out", required_argument, RUN_OPT_PROFILE_OUT, "F",
+     "write the profile to F in the format its extension names:\n.hprof, .json, .svg, .folded, .pb.gz, .txt"},
+    {"alloc", required_argument, RUN_OPT_ALLOC, "hakmem|libc",
+     "where the runtime's memory comes from (default: $HAKMEM_RUNTIME_ALLOC, else hakmem)"},
+    {"help", no_argument, 'h', NULL, "this help"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+static const cli_spec_t run_spec = {
+    .who = "hakmem run",
+    .operands = "FILE.hk",
+    .trailer = "[-- ARGS...]",
+    .summary = "Compiles and runs an hk script (docs/language.md, docs/vm.md).",
+    .opts = run_opts,
+    .epilogue =
+        "ARGS, everything after --, are the script's (args()), even those that look like options.\n"
+        "Exit status: the script's exit(code); 1 after a runtime error; 2 for a syntax error or bad usage.\n"};
+
+// 0 to go on, -1 after --help (exit status 0), or the exit status of a usage error.
 static int run_parse(int argc, char** argv, run_args_t* a) {
   memset(a, 0, sizeof *a);
   a->alloc = getenv("HAKMEM_RUNTIME_ALLOC");
-  for (int i = 1; i < argc; i++) {
-    const char* s = argv[i];
-    if (!strcmp(s, "--")) {
-      a->argc = argc - i - 1;
-      a->argv = (const char* const*)argv + i + 1;
-      break;
-    } else if (!strcmp(s, "--threads")) {
-      char* end;
-      if (++i == argc) return run_usage("--threads needs a number", NULL);
-      errno = 0;
-      a->threads = strtol(argv[i], &end, 10);
-      if (errno || *end || a->threads < 1 || a->threads > 4096) return run_usage("bad --threads", argv[i]);
-    } else if (!strcmp(s, "--profile")) {
-      a->profile = 1;
-    } else if (!strcmp(s, "--profile-out")) {
-      if (++i == argc) return run_usage("--profile-out needs a file name", NULL);
-      a->profile_out = argv[i];
-    } else if (!strcmp(s, "--alloc")) {
-      if (++i == argc) return run_usage("--alloc needs hakmem or libc", NULL);
-      a->alloc = argv[i];
-    } else if (s[0] == '-' && s[1]) {
-      return run_usage("unknown option", s);
-    } else if (!a->file) {
-      a->file = s;
-    } else {
-      return run_usage("unexpected argument (script arguments go after --)", s);
+  const char* alloc_from = "HAKMEM_RUNTIME_ALLOC";
+  cli_parser_t p;
+  cli_parser_init(&p, &run_spec, CLI_IN_ORDER);  // operands in order: the script's arguments start after `--`
+  int c;
+  long n;
+  while ((c = cli_parser_next(&p, argc, argv)) != -1) {
+    switch (c) {
+      case 1:
+        if (a->file) return cli_usage_error(&run_spec, "unexpected argument '%s' (script arguments go after --)", optarg);
+        a->file = optarg;
+        break;
+      case RUN_OPT_THREADS:
+        if (!cli_parse_long(optarg, 1, 4096, &n))
+          return cli_usage_error(&run_spec, "--threads takes a number from 1 to 4096, not '%s'", optarg);
+        a->threads = n;
+        break;
+      case RUN_OPT_PROFILE: a->profile = 1; break;
+      case RUN_OPT_PROFILE_OUT: a->profile_out = optarg; break;
+      case RUN_OPT_ALLOC:
+        a->alloc = optarg;
+        alloc_from = "--alloc";
+        break;
+      case 'h': cli_help(stdout, &run_spec); return -1;
+      default: return cli_bad_option(&run_spec, c, argv);
     }
   }
-  if (!a->file) return run_usage("no script given", NULL);
+  if (optind < argc) {  // after `--`
+    a->argc = argc - optind;
+    a->argv = (const char* const*)argv + optind;
+  }
+  if (!a->file) return cli_usage_error(&run_spec, "no script given");
   if (a->alloc && strcmp(a->alloc, "hakmem") && strcmp(a->alloc, "libc"))
-    return run_usage("--alloc / HAKMEM_RUNTIME_ALLOC must be hakmem or libc, not", a->alloc);
+    return cli_usage_error(&run_spec, "%s must be hakmem or libc, not '%s'", alloc_from, a->alloc);
   return 0;
 }
 
@@ -172,7 +195,7 @@ static int run_profile_report(const run_args_t* a, int status) {
 int hak_cmd_run(int argc, char** argv) {
   run_args_t a;
   int rc = run_parse(argc, argv, &a);
-  if (rc) return rc;
+  if (rc) return rc < 0 ? 0 : rc;
   const hak_alc_t* alc = a.alloc && !strcmp(a.alloc, "libc") ? hak_alc_libc() : hak_alc_default();
   if (a.profile || a.profile_out) {
     if (alc != hak_alc_default())

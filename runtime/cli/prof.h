@@ -9,12 +9,13 @@
 #ifndef HAK_PROF_H
 #define HAK_PROF_H
 
-#include <getopt.h>
 #include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "cli.h"
 
 // ----- The data file, as read -----
 typedef struct prof_map_s {
@@ -209,23 +210,10 @@ const char* prof_fmt_frame(char* buf, size_t size, const prof_frame_t* f);
 // The base name of a path (pointer into it).
 const char* prof_basename(const char* path);
 
-// Command-line options: one table gives getopt_long its options and --help its text.
-typedef struct prof_opt_s {
-  const char* name;  // long name
-  int has_arg;       // no_argument / required_argument
-  int val;           // short letter or a code >= 256
-  const char* arg;   // argument name in --help
-  const char* help;
-} prof_opt_t;
+// Command-line options: one table (cli.h's cli_opt_t) gives getopt_long its options and --help its text.
 // Option codes shared by `hakmem report` and `hakmem prof` (beyond the short letters).
 enum { PROF_OPT_FORMAT = 256, PROF_OPT_TYPE, PROF_OPT_TOP, PROF_OPT_SKIP, PROF_OPT_HELP, PROF_OPT_CMD };
 // --type, --top, --skip into o; false after a message.
 bool prof_opt_common(int code, const char* arg, prof_opts_t* o);
-// Says what was wrong with the option getopt_long returned c (':' or '?') for.
-void prof_opt_error(const char* who, int c, char** argv);
-// Fills longopts (n + 1 entries) and the short option string (with a leading '+' when stop_at_arg).
-void prof_opt_build(const prof_opt_t* opts, struct option* longopts, char* shortopts, size_t size, bool stop_at_arg);
-void prof_opt_help(FILE* out, const char* usage, const prof_opt_t* opts, const char* epilogue);
-bool prof_parse_int(const char* s, long min, long max, long* out);
 
 #endif

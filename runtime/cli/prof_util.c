@@ -1,9 +1,9 @@
 /* prof_util.c: the small helpers of the profile side of the `hakmem`
    command: memory that fails loudly, a growable byte buffer, numbers and
-   frames as text, format names and extensions, and the option tables behind
-   getopt_long and --help. It calls nothing else of the command. */
+   frames as text, format names and extensions, and the options `hakmem
+   report` and `hakmem prof` share (their tables: cli.h, cli_opt.c). It
+   calls nothing else of the command but cli_opt.c. */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,15 +89,6 @@ const char* prof_basename(const char* path) {
   return s ? s + 1 : path;
 }
 
-bool prof_parse_int(const char* s, long min, long max, long* out) {
-  char* e;
-  errno = 0;
-  long v = strtol(s, &e, 10);
-  if (!*s || *e || errno || v < min || v > max) return false;
-  *out = v;
-  return true;
-}
-
 // ----- Formats -----
 static const char* const prof_format_names[] = {"text", "json", "svg", "folded", "pprof", "hprof"};
 
@@ -135,34 +126,6 @@ int prof_type_from_name(const char* name) {
 }
 
 // ----- Options -----
-void prof_opt_build(const prof_opt_t* opts, struct option* longopts, char* shortopts, size_t size, bool stop_at_arg) {
-  size_t n = 0, k = 0;
-  if (stop_at_arg) shortopts[k++] = '+';
-  shortopts[k++] = ':';  // a missing argument returns ':'
-  for (; opts[n].name; n++) {
-    longopts[n] = (struct option){opts[n].name, opts[n].has_arg, NULL, opts[n].val};
-    if (opts[n].val < 256 && k + 3 < size) {
-      shortopts[k++] = (char)opts[n].val;
-      if (opts[n].has_arg == required_argument) shortopts[k++] = ':';
-    }
-  }
-  longopts[n] = (struct option){NULL, 0, NULL, 0};
-  shortopts[k] = 0;
-}
-
-void prof_opt_help(FILE* out, const char* usage, const prof_opt_t* opts, const char* epilogue) {
-  fprintf(out, "%s\noptions:\n", usage);
-  for (const prof_opt_t* o = opts; o->name; o++) {
-    char lhs[64];
-    if (o->val < 256)
-      snprintf(lhs, sizeof(lhs), "-%c, --%s%s%s", o->val, o->name, o->arg ? " " : "", o->arg ? o->arg : "");
-    else
-      snprintf(lhs, sizeof(lhs), "    --%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
-    fprintf(out, "  %-22s %s\n", lhs, o->help);
-  }
-  if (epilogue) fputs(epilogue, out);
-}
-
 bool prof_opt_common(int code, const char* arg, prof_opts_t* o) {
   long n;
   switch (code) {
@@ -172,7 +135,7 @@ bool prof_opt_common(int code, const char* arg, prof_opts_t* o) {
         fprintf(stderr, "%s: unknown --type '%s' (known: alloc_space, alloc_objects, inuse_space, inuse_objects)\n", o->who, arg);
       return o->type >= 0;
     case PROF_OPT_TOP:
-      if (!prof_parse_int(arg, 1, 1000000, &n)) {
+      if (!cli_parse_long(arg, 1, 1000000, &n)) {
         fprintf(stderr, "%s: --top takes a number from 1 to 1000000, not '%s'\n", o->who, arg);
         return false;
       }
@@ -193,12 +156,4 @@ bool prof_opt_common(int code, const char* arg, prof_opts_t* o) {
       return true;
     }
   }
-}
-
-void prof_opt_error(const char* who, int c, char** argv) {
-  const char* what = c == ':' ? "needs an argument" : "is unknown";
-  if (optopt > 0 && optopt < 256)
-    fprintf(stderr, "%s: option '-%c' %s\n", who, optopt, what);
-  else
-    fprintf(stderr, "%s: option '%s' %s\n", who, argv[optind - 1], what);
 }
