@@ -218,13 +218,19 @@ void* _hak_whale_realloc(hak_whale_t* w, void* p, size_t size, hak_site_t site) 
   if (need == 0) {
     errno = ENOMEM;
   } else if (need <= w->map_size) {
-    if (need < w->map_size && _hak_prim_remap_inplace(w->map_base, w->map_size, need) == 0) {
-      // Unmark only the 4 MiB chunks the mapping no longer reaches.
+    if (need < w->map_size) {
+      // The 4 MiB chunks the mapping will no longer reach are unmarked before
+      // the OS gets them back: once it has them, another thread may map a
+      // whale there and mark them as its own.
       uintptr_t keep = ((uintptr_t)w->map_base + need + HAK_SEGMENT_MASK) & ~(uintptr_t)HAK_SEGMENT_MASK;
       uintptr_t old_end = (uintptr_t)w->map_base + w->map_size;
       if (old_end > keep) _hak_segmap_set(keep, old_end - keep, HAK_SEGMAP_NONE);
-      _hak_stat_add(&_hak_gstats.mapped_current, &_hak_gstats.mapped_peak, (int64_t)need - (int64_t)w->map_size);
-      w->map_size = need;
+      if (_hak_prim_remap_inplace(w->map_base, w->map_size, need) == 0) {
+        _hak_stat_add(&_hak_gstats.mapped_current, &_hak_gstats.mapped_peak, (int64_t)need - (int64_t)w->map_size);
+        w->map_size = need;
+      } else if (old_end > keep) {
+        _hak_segmap_set(keep, old_end - keep, HAK_SEGMAP_INTERIOR);  // still ours
+      }
     }
     w->size = size;
     result = p;
