@@ -38,7 +38,7 @@
 typedef struct run_args_s {
   const char* file;
   long threads;          // 0: one run on this thread
-  int profile;           // --profile: the per-site report on stderr at the end
+  int profile;           // --profile: the text report on stderr at the end
   const char* profile_out;  // --profile-out F: the profile, in the format F's extension names
   const char* alloc;     // "hakmem" or "libc"
   int argc;              // script arguments after --

@@ -26,6 +26,8 @@ int _hak_prim_remap_inplace(void* addr, size_t old_size, size_t new_size);
 int _hak_prim_remap_to(void* addr, size_t old_size, size_t new_size, void* dest);
 
 size_t _hak_prim_page_size(void);
+// HAK_FAULTS builds (tests): the OS says yes again from now on (prim.c).
+void _hak_prim_fault_stop(void);
 // n rounded up to whole OS pages (n <= SIZE_MAX - page size).
 size_t _hak_prim_page_round(size_t n);
 // Zeroed pages for at least `size` bytes of the library's own tables (NULL

@@ -5,6 +5,9 @@
 #include "hak_prim.h"
 
 #include <errno.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -14,8 +17,69 @@
 #include <time.h>
 #include <unistd.h>
 
+// ----- Fault injection (builds with HAK_FAULTS=1, for tests) -----
+// The OS refuses a share of the memory calls, as a machine out of memory or
+// address space would: each call of a kind named in HAKMEM_FAULT_OPS
+// (letters m: mmap, u: munmap, p: madvise, r: mremap; default all) fails
+// with ENOMEM with probability HAKMEM_FAULT_PERMILLE/1000 (a stream seeded
+// by HAKMEM_FAULT_SEED), between the HAKMEM_FAULT_AFTER-th and the
+// HAKMEM_FAULT_UNTIL-th memory call of the process (default: from the first,
+// forever): afterwards the OS says yes again, and allocation must work.
+#if HAK_FAULTS
+static struct {
+  _Atomic int state;  // 0 not read, 1 reading, 2 ready
+  uint64_t seed;
+  unsigned permille;
+  uint64_t after, until;
+  bool ops[128];
+  _Atomic(uint64_t) calls;
+} F;
+
+static uint64_t prim_env_u64(const char* name, uint64_t dflt) {
+  const char* v = getenv(name);
+  return v != NULL && *v != 0 ? strtoull(v, NULL, 10) : dflt;
+}
+
+// True: the call of kind `op` fails (errno is set to ENOMEM).
+static bool prim_fault(char op) {
+  int s = atomic_load_explicit(&F.state, memory_order_acquire);
+  if (s != 2) {
+    int expected = 0;
+    if (atomic_compare_exchange_strong(&F.state, &expected, 1)) {
+      F.seed = prim_env_u64("HAKMEM_FAULT_SEED", 1);
+      F.permille = (unsigned)prim_env_u64("HAKMEM_FAULT_PERMILLE", 0);
+      F.after = prim_env_u64("HAKMEM_FAULT_AFTER", 0);
+      F.until = prim_env_u64("HAKMEM_FAULT_UNTIL", UINT64_MAX);
+      const char* ops = getenv("HAKMEM_FAULT_OPS");
+      for (const char* c = ops != NULL && *ops != 0 ? ops : "mupr"; *c; c++) F.ops[(unsigned char)*c & 127] = true;
+      atomic_store_explicit(&F.state, 2, memory_order_release);
+    } else {
+      while (atomic_load_explicit(&F.state, memory_order_acquire) != 2) {
+      }
+    }
+  }
+  uint64_t n = atomic_fetch_add_explicit(&F.calls, 1, memory_order_relaxed);
+  if (F.permille == 0 || !F.ops[(unsigned char)op & 127] || n < F.after || n >= F.until) return false;
+  uint64_t z = F.seed + (n + 1) * 0x9E3779B97F4A7C15ull;  // splitmix64 of the call's number
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  if (z % 1000 >= F.permille) return false;
+  errno = ENOMEM;
+  return true;
+}
+
+void _hak_prim_fault_stop(void) {
+  prim_fault('-');  // the settings are read
+  F.until = 0;
+}
+#else
+#define prim_fault(op) false
+#endif
+
 // ----- Memory -----
 static void* prim_mmap(void* addr, size_t size, int extra) {
+  if (prim_fault('m')) return NULL;
   void* p = mmap(addr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | extra, -1, 0);
   return p == MAP_FAILED ? NULL : p;
 }
@@ -50,6 +114,7 @@ int _hak_prim_map(size_t size, size_t align, void* hint, void** out) {
 }
 
 int _hak_prim_unmap(void* addr, size_t size) {
+  if (prim_fault('u')) return ENOMEM;
   return munmap(addr, size) == 0 ? 0 : errno;
 }
 
@@ -68,15 +133,18 @@ void _hak_prim_pages_free(void* p, size_t size) {
 }
 
 int _hak_prim_purge(void* addr, size_t size) {
+  if (prim_fault('p')) return ENOMEM;
   return madvise(addr, size, MADV_DONTNEED) == 0 ? 0 : errno;
 }
 
 int _hak_prim_remap_inplace(void* addr, size_t old_size, size_t new_size) {
+  if (prim_fault('r')) return ENOMEM;
   void* p = mremap(addr, old_size, new_size, 0);
   return p == MAP_FAILED ? errno : 0;
 }
 
 int _hak_prim_remap_to(void* addr, size_t old_size, size_t new_size, void* dest) {
+  if (prim_fault('r')) return ENOMEM;
   void* p = mremap(addr, old_size, new_size, MREMAP_MAYMOVE | MREMAP_FIXED, dest);
   return p == MAP_FAILED ? errno : 0;
 }
