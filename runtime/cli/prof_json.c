@@ -140,6 +140,14 @@ static void json_maps(FILE* out, const prof_t* p) {
   fputs(p->nmaps ? "\n  ],\n" : "],\n", out);
 }
 
+// An entry's six values and frames, and the end of its object.
+static void json_entry_end(FILE* out, const prof_view_t* v, const prof_entry_t* e) {
+  json_values(out, e->v);
+  fputs(", \"frames\": ", out);
+  json_frames(out, v, e);
+  fputc('}', out);
+}
+
 static void json_stacks(FILE* out, const prof_view_t* v) {
   fputs("  \"stacks\": [", out);
   bool first = true;
@@ -147,10 +155,7 @@ static void json_stacks(FILE* out, const prof_view_t* v) {
     const prof_entry_t* e = &v->entries[i];
     if (!e->stack) continue;
     fprintf(out, "%s\n    {\"id\": %" PRIu64 "", first ? "" : ",", e->stack->id);
-    json_values(out, e->v);
-    fputs(", \"frames\": ", out);
-    json_frames(out, v, e);
-    fputc('}', out);
+    json_entry_end(out, v, e);
     first = false;
   }
   fputs(first ? "],\n" : "\n  ],\n", out);
@@ -171,10 +176,7 @@ static void json_sites(FILE* out, const prof_view_t* v) {
             ", \"exact\": %s, \"allocs\": %" PRId64 ", \"bytes\": %" PRId64 ", \"frees\": %" PRId64 ", \"freed\": %" PRId64
             ", \"live\": %" PRId64 ", \"peak\": %" PRId64,
             s->exact ? "true" : "false", s->allocs, s->bytes, s->frees, s->freed, s->live, s->peak);
-    json_values(out, e->v);
-    fputs(", \"frames\": ", out);
-    json_frames(out, v, e);
-    fputc('}', out);
+    json_entry_end(out, v, e);
     first = false;
   }
   fputs(first ? "],\n" : "\n  ],\n", out);
