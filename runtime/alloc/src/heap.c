@@ -288,7 +288,12 @@ void _hak_tld_unload(void) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     ts.tv_sec += 1;
-    if (pthread_timedjoin_np(purger_thread, NULL, &ts) == 0) purger_started = false;
+    if (pthread_timedjoin_np(purger_thread, NULL, &ts) == 0) {
+      // Under the lock: a thread still exiting may be reading it (purger_kick).
+      pthread_mutex_lock(&purger_lock);
+      purger_started = false;
+      pthread_mutex_unlock(&purger_lock);
+    }
   }
 }
 
