@@ -7,6 +7,8 @@
 # up); files of forked children are listed; a crash is reported with its
 # signal; an output that cannot be written keeps the data file.
 set -eu
+me=prof.sh
+. "$(dirname "$0")/lib.sh"
 hakmem=$1
 lib=$2
 target=$3
@@ -15,20 +17,6 @@ trap 'rm -rf "$t"' EXIT
 mkdir "$t/run" "$t/tmp"
 cd "$t/run"
 export TMPDIR="$t/tmp"
-fail() {
-  echo "prof.sh: FAIL: $*" >&2
-  exit 1
-}
-expect() {
-  want=$1
-  shift
-  set +e
-  "$@" >"$t/out" 2>"$t/err"
-  got=$?
-  set -e
-  [ "$got" = "$want" ] || { cat "$t/err" >&2; fail "exit status $got, expected $want: $*"; }
-}
-has() { grep -q -- "$2" "$1" || { cat "$1" >&2; fail "$1 lacks '$2'"; }; }
 prog=$(basename "$target")
 export HAKMEM_PROFILE_SEED=1  # the sampled figures checked below are the same every run
 

@@ -6,26 +6,13 @@
 # exact expected lines; plus the reader's tolerance and errors, symbolization
 # without addr2line, and the command's usage errors and exit statuses.
 set -eu
+me=report.sh
+. "$(dirname "$0")/lib.sh"
 hakmem=$1
 fixture=$2
 t=$(mktemp -d /tmp/hakmem-prof-report-XXXXXX)
 trap 'rm -rf "$t"' EXIT
 export PPROF_TMPDIR="$t"
-fail() {
-  echo "report.sh: FAIL: $*" >&2
-  exit 1
-}
-# expect STATUS CMD...: runs CMD (stdout to $t/out, stderr to $t/err) and checks its exit status.
-expect() {
-  want=$1
-  shift
-  set +e
-  "$@" >"$t/out" 2>"$t/err"
-  got=$?
-  set -e
-  [ "$got" = "$want" ] || { cat "$t/err" >&2; fail "exit status $got, expected $want: $*"; }
-}
-has() { grep -q -- "$2" "$1" || { cat "$1" >&2; fail "$1 lacks '$2'"; }; }
 
 "$fixture" "$t/f.hprof" >/dev/null
 obj=$(basename "$fixture")

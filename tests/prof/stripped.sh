@@ -8,15 +8,13 @@
 # OFFSET that FULL's own symbols place in prof_stripped_hidden. Skipped (exit
 # 77) while the library writes no profile data file.
 set -eu
+me=stripped.sh
+. "$(dirname "$0")/lib.sh"
 hakmem=$1
 lib=$2
 full=$3
 t=$(mktemp -d /tmp/hakmem-prof-stripped-XXXXXX)
 trap 'rm -rf "$t"' EXIT
-fail() {
-  echo "stripped.sh: FAIL: $*" >&2
-  exit 1
-}
 "${STRIP:-strip}" --strip-all -o "$t/prof_stripped" "$full" || fail "strip --strip-all $full"
 if readelf -S "$t/prof_stripped" | grep -q -e '\.symtab' -e '\.debug_info'; then
   fail "$t/prof_stripped: .symtab or debug info left"
