@@ -414,6 +414,3 @@ HAK_API void* hak_realloc_at(void* p, size_t size, hak_site_t site) {
   return hak_realloc_impl(p, size, site, NULL);
 }
 
-#if HAK_OVERRIDE
-#include "override.c"
-#endif

@@ -1,6 +1,7 @@
 /* override.c: malloc and friends on hakmem, for libhakmem.so (LD_PRELOAD or
-   link) and libhakmem-override.a. Included by alloc.c when HAK_OVERRIDE=1 so
-   that malloc and free inline the fast paths.
+   link) and libhakmem-override.a, whose builds compile this file in place of
+   alloc.c: it includes alloc.c (one translation unit), so that malloc and
+   free inline the fast paths.
 
    Semantics follow glibc's documentation: malloc(0) gives a unique block;
    realloc(p, 0) frees p and returns NULL; calloc and reallocarray overflow
@@ -8,9 +9,7 @@
    is not a power of two multiple of sizeof(void*); memalign rounds a
    non-power-of-two alignment up. Everything is served from the default
    subsystem's heap. */
-#ifndef HAK_ALLOC_C
-#error "override.c is included by alloc.c"
-#endif
+#include "alloc.c"
 
 #include <stdlib.h>
 #include <unistd.h>
