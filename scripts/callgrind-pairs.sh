@@ -10,24 +10,18 @@ set -eu
 build=${1:-build}
 bin=$build/bench/scenarios
 n=100000
-libdir=/usr/lib/x86_64-linux-gnu
+. "$(dirname "$0")/callgrind-lib.sh"
 printf '%-12s %10s %10s\n' allocator pairs-16 ring-tiny
 for a in hakmem hakmem.so glibc mimalloc jemalloc tcmalloc; do
-  exe=$bin/micro; pre=""
-  case $a in
-    hakmem) exe=$bin/micro_hak ;;
-    hakmem.so) pre=$build/runtime/alloc/libhakmem.so ;;
-    mimalloc) pre=$libdir/libmimalloc.so.2 ;;
-    jemalloc) pre=$libdir/libjemalloc.so.2 ;;
-    tcmalloc) pre=$libdir/libtcmalloc_minimal.so.4 ;;
-  esac
-  if [ -n "$pre" ] && [ ! -e "$pre" ]; then continue; fi
+  exe=$bin/micro
+  [ $a = hakmem ] && exe=$bin/micro_hak
+  pre=$(peer_lib $a "$build") || continue
   line=$a
   for c in pairs-16:pairs ring-tiny:ring; do
     out=$(mktemp)
     LD_PRELOAD=$pre valgrind --tool=callgrind --callgrind-out-file="$out" --toggle-collect="micro_${c#*:}_loop" \
       "$exe" "${c%%:*}" $n >/dev/null 2>&1
-    ir=$(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
+    ir=$(callgrind_ir "$out")
     rm -f "$out"
     line="$line $(awk -v ir="$ir" -v n=$n 'BEGIN { printf "%.1f", ir / n }')"
   done

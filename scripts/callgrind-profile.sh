@@ -11,7 +11,8 @@ bin=$build/bench/scenarios
 lib=$build/runtime/alloc/libhakmem.so
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-ir() { callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }'; }
+. "$(dirname "$0")/callgrind-lib.sh"
+ir() { callgrind_ir "$out"; }
 printf '%-28s %12s %12s %8s\n' case off on on/off
 for api in hak so; do
   for c in pairs-16:pairs ring-tiny:ring; do

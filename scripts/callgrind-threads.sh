@@ -12,24 +12,16 @@ set -eu
 build=${1:-build}
 n=${2:-200}
 bin=$build/bench/scenarios/threadlife
-libdir=/usr/lib/x86_64-linux-gnu
+. "$(dirname "$0")/callgrind-lib.sh"
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-ir() { callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }'; }
 printf '%-12s %10s %10s %10s\n' allocator first local handoff
 for a in hakmem.so glibc mimalloc jemalloc tcmalloc; do
-  pre=""
-  case $a in
-    hakmem.so) pre=$build/runtime/alloc/libhakmem.so ;;
-    mimalloc) pre=$libdir/libmimalloc.so.2 ;;
-    jemalloc) pre=$libdir/libjemalloc.so.2 ;;
-    tcmalloc) pre=$libdir/libtcmalloc_minimal.so.4 ;;
-  esac
-  if [ -n "$pre" ] && [ ! -e "$pre" ]; then continue; fi
+  pre=$(peer_lib $a "$build") || continue
   line=$a
   for c in bare first local handoff; do
     LD_PRELOAD=$pre valgrind --tool=callgrind --callgrind-out-file="$out" "$bin" "$n" $c >/dev/null 2>&1
-    v=$(( $(ir) / n ))
+    v=$(( $(callgrind_ir "$out") / n ))
     if [ $c = bare ]; then bare=$v; else line="$line $((v - bare))"; fi
   done
   printf '%-12s %10s %10s %10s\n' $line

@@ -9,7 +9,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 libdir=/usr/lib/x86_64-linux-gnu
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-ir() { callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); printf "%.1f", $1 / 1e6 }'; }
+. "$here/../../scripts/callgrind-lib.sh"
+ir() { callgrind_ir "$out" | awk '{ printf "%.1f", $1 / 1e6 }'; }
 printf '%-10s %10s %10s %10s %10s %10s %10s\n' program glibc hakmem.so mimalloc jemalloc tcmalloc hklua
 for p in "trees 12" "strings 4" "tables 1" "closures 300"; do
   set -- $p
