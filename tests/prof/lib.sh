@@ -1,8 +1,12 @@
 # lib.sh: what the tests/prof scripts share; sourced after they set `me`
-# (their name, for messages) and `t` (their temporary directory).
+# (their name, for messages). Makes their temporary directory $t (removed at
+# exit) and defines:
 #   fail MESSAGE          say it and exit 1
 #   expect STATUS CMD...  run CMD (stdout to $t/out, stderr to $t/err), check its exit status
 #   has FILE TEXT         FILE contains TEXT
+t=$(mktemp -d "/tmp/hakmem-${me%.sh}-XXXXXX")
+trap 'rm -rf "$t"' EXIT
+
 fail() {
   echo "$me: FAIL: $*" >&2
   exit 1

@@ -12,8 +12,6 @@ me=prof.sh
 hakmem=$1
 lib=$2
 target=$3
-t=$(mktemp -d /tmp/hakmem-prof-run-XXXXXX)
-trap 'rm -rf "$t"' EXIT
 mkdir "$t/run" "$t/tmp"
 cd "$t/run"
 export TMPDIR="$t/tmp"

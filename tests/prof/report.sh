@@ -10,8 +10,6 @@ me=report.sh
 . "$(dirname "$0")/lib.sh"
 hakmem=$1
 fixture=$2
-t=$(mktemp -d /tmp/hakmem-prof-report-XXXXXX)
-trap 'rm -rf "$t"' EXIT
 export PPROF_TMPDIR="$t"
 
 "$fixture" "$t/f.hprof" >/dev/null

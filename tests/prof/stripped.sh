@@ -13,8 +13,6 @@ me=stripped.sh
 hakmem=$1
 lib=$2
 full=$3
-t=$(mktemp -d /tmp/hakmem-prof-stripped-XXXXXX)
-trap 'rm -rf "$t"' EXIT
 "${STRIP:-strip}" --strip-all -o "$t/prof_stripped" "$full" || fail "strip --strip-all $full"
 if readelf -S "$t/prof_stripped" | grep -q -e '\.symtab' -e '\.debug_info'; then
   fail "$t/prof_stripped: .symtab or debug info left"
