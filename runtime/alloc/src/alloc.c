@@ -90,6 +90,16 @@ static inline void* hak_prof_malloc_tick(hak_tld_t* tld, void* p, size_t usable,
   return hak_sample_block(tld, p, usable, zero, movable, caller);
 }
 
+// A block just allocated while the thread profiles: malloc & co (caller set)
+// count down to the next sample, hak_*_at count it for its site. Returns the
+// block the caller gets.
+static inline void* hak_prof_alloc(hak_tld_t* tld, void* p, size_t usable, hak_site_t site, bool zero, bool movable,
+                                   void* caller) {
+  if (caller != NULL) return hak_prof_malloc_tick(tld, p, usable, zero, movable, caller);
+  hak_prof_count_alloc(tld, site, usable);
+  return p;
+}
+
 // Mid and large sizes (1 KiB .. 1 MiB) have no direct table: the first page
 // of the class queue, most recently freed block first (LIFO: for blocks of
 // kilobytes, reusing the one still in cache matters more than carving order).
@@ -116,6 +126,22 @@ static inline void* hak_alloc_mid(hak_heap_t* heap, size_t size, bool zero) {
   return b;
 }
 
+// The fast paths' pop for malloc's sizes (tiny: the direct page; mid and
+// large: the class queue's first page), with the block's size in *usable;
+// NULL: the slow path. Not checked mode (its limits are 0).
+static inline void* hak_alloc_pop(hak_heap_t* heap, size_t size, bool zero, size_t* usable) {
+  if (size < heap->malloc_limit) {
+    hak_page_t* page = heap->direct[(size + 7) >> 3];
+    *usable = page->block_size;
+    return zero ? hak_page_pop_zero(heap, page, size) : hak_page_pop(heap, page);
+  }
+  if (size <= HAK_LARGE_MAX && heap->malloc_mid) {
+    *usable = _hak_class_size[hak_size_class(size)];
+    return hak_alloc_mid(heap, size, zero);
+  }
+  return NULL;
+}
+
 // The slow branch of the public entry points, past the refill below: the
 // first allocation of a thread, sizes above 1 KiB, empty pages. With
 // profiling on, counts what it allocated (`caller` non-NULL: a malloc call of
@@ -126,10 +152,7 @@ static HAK_NOINLINE void* hak_alloc_slower(size_t size, hak_site_t site, bool ze
   if hak_unlikely(heap == NULL) return NULL;
   hak_tld_t* tld = heap->tld;
   void* p = _hak_alloc_generic(heap, size, site, zero);
-  if hak_unlikely(tld->profiling && p != NULL) {
-    if (caller != NULL) p = hak_prof_malloc_tick(tld, p, hak_usable_size(p), zero, true, caller);
-    else _hak_profile_count_alloc(tld, hak_usable_size(p), site);
-  }
+  if hak_unlikely(tld->profiling && p != NULL) p = hak_prof_alloc(tld, p, hak_usable_size(p), site, zero, true, caller);
   return p;
 }
 
@@ -147,16 +170,8 @@ static HAK_NOINLINE void* hak_alloc_slow(size_t size, hak_site_t site, bool zero
   if hak_unlikely(heap->profiling && caller == NULL) {
     // Exact profiling routes hak_*_at here (fast_limit is 0): the fast
     // paths' pops, then the site's counters.
-    void* p = NULL;
-    size_t usable = 0;
-    if (size < heap->malloc_limit) {
-      hak_page_t* page = heap->direct[(size + 7) >> 3];
-      p = zero ? hak_page_pop_zero(heap, page, size) : hak_page_pop(heap, page);
-      usable = page->block_size;
-    } else if (size <= HAK_LARGE_MAX && heap->malloc_mid) {
-      p = hak_alloc_mid(heap, size, zero);
-      usable = _hak_class_size[hak_size_class(size)];
-    }
+    size_t usable;
+    void* p = hak_alloc_pop(heap, size, zero, &usable);
     if (p != NULL) {
       hak_prof_count_alloc(tld, site, usable);
       return p;
@@ -175,10 +190,7 @@ static HAK_NOINLINE void* hak_alloc_slow(size_t size, hak_site_t site, bool zero
       heap->tier_alloc[HAK_TIER_TINY]++;
       hak_track_malloc(b, page->block_size, zero);
       if (zero) memset(b, 0, size);
-      if hak_unlikely(heap->profiling) {
-        if (caller != NULL) return hak_prof_malloc_tick(tld, b, page->block_size, zero, true, caller);
-        hak_prof_count_alloc(tld, site, page->block_size);
-      }
+      if hak_unlikely(heap->profiling) return hak_prof_alloc(tld, b, page->block_size, site, zero, true, caller);
       return b;
     }
   }
@@ -225,23 +237,11 @@ HAK_API void* hak_calloc_at(size_t n, size_t size, hak_site_t site) {
 static inline void* hak_alloc_for(size_t size, hak_site_t site, void* caller) {
   if (caller == NULL) return hak_alloc_at(size, site);
   hak_heap_t* heap = hak_heap_for_site(_hak_tld, site);
-  if (size < heap->malloc_limit) {
-    hak_page_t* page = heap->direct[(size + 7) >> 3];
-    void* p = hak_page_pop(heap, page);
-    if (p != NULL) {
-      if hak_unlikely(heap->profiling) return hak_prof_malloc_tick(heap->tld, p, page->block_size, false, true, caller);
-      return p;
-    }
-  } else if (size <= HAK_LARGE_MAX && heap->malloc_mid) {
-    void* p = hak_alloc_mid(heap, size, false);
-    if (p != NULL) {
-      if hak_unlikely(heap->profiling) {
-        return hak_prof_malloc_tick(heap->tld, p, _hak_class_size[hak_size_class(size)], false, true, caller);
-      }
-      return p;
-    }
-  }
-  return hak_alloc_slow(size, site, false, caller);
+  size_t usable;
+  void* p = hak_alloc_pop(heap, size, false, &usable);
+  if (p == NULL) return hak_alloc_slow(size, site, false, caller);
+  if hak_unlikely(heap->profiling) return hak_prof_malloc_tick(heap->tld, p, usable, false, true, caller);
+  return p;
 }
 
 #include "free.c"
@@ -275,10 +275,7 @@ static void* hak_aligned_impl(size_t alignment, size_t size, hak_site_t site, vo
       return NULL;
     }
     void* w = _hak_whale_alloc(heap, size, alignment, false, site);
-    if (w != NULL && heap->tld->profiling) {
-      if (caller != NULL) return hak_prof_malloc_tick(heap->tld, w, hak_usable_size(w), false, false, caller);
-      _hak_profile_count_alloc(heap->tld, hak_usable_size(w), site);
-    }
+    if (w != NULL && heap->tld->profiling) return hak_prof_alloc(heap->tld, w, hak_usable_size(w), site, false, false, caller);
     return w;
   }
   if (alignment <= 64 && size % alignment == 0 && _hak_class_size[hak_size_class(size)] % alignment == 0) {
@@ -303,10 +300,8 @@ static void* hak_aligned_impl(size_t alignment, size_t size, hak_site_t site, vo
     hak_track_free(block);
     hak_track_malloc(p, page->block_size - (size_t)(p - block), false);
   }
-  if (heap->tld->profiling) {
-    size_t usable = page->block_size - (size_t)(p - block);
-    if (caller != NULL) return hak_prof_malloc_tick(heap->tld, p, usable, false, false, caller);  // stays: it is aligned
-    _hak_profile_count_alloc(heap->tld, usable, site);
+  if (heap->tld->profiling) {  // an aligned block stays where it is (movable false)
+    return hak_prof_alloc(heap->tld, p, page->block_size - (size_t)(p - block), site, false, false, caller);
   }
   return p;
 }
@@ -373,8 +368,7 @@ static void* hak_realloc_impl(void* p, size_t size, hak_site_t site, void* calle
       if (q != NULL) {  // the block changed size: a free and an allocation for the profile
         bool sampled = caller != NULL && atomic_load_explicit(&_hak_samples_live, memory_order_relaxed) != 0;
         if (sampled || (caller == NULL && tld->profiling)) _hak_profile_count_free(tld, p, old_usable, site, caller != NULL, NULL);
-        if (tld->profiling && caller != NULL) q = hak_prof_malloc_tick(tld, q, hak_usable_size(q), false, false, caller);
-        else if (tld->profiling) _hak_profile_count_alloc(tld, hak_usable_size(q), site);
+        if (tld->profiling) q = hak_prof_alloc(tld, q, hak_usable_size(q), site, false, false, caller);
       }
       return q;
     }

@@ -220,8 +220,10 @@ static HAK_NOINLINE void hak_free_retire(hak_tld_t* tld, hak_page_t* page) {
 // flags leave nothing to look up: pushed as the fast path would, and counted
 // for its site under exact profiling (which sends hak_free_at here: its fast
 // id matches nothing). The flags that allow it: none (exact profiling), the
-// page parked as full (it goes back to its queue), or a page holding sampled
-// blocks when p is not one of them. False: the full lookup decides.
+// page parked as full (it goes back to its queue), or a page flagged as
+// holding samples when none is left (the flag goes). False: the full lookup
+// decides (a page with samples: the table must see every free of it; sampled
+// blocks of malloc live in pages of their own, alloc.c, so few pages are such).
 static HAK_NOINLINE bool hak_free_own_flagged(hak_tld_t* tld, hak_page_t* page, void* p, hak_site_t site, bool from_malloc) {
   uint32_t uf = page->used_flags;
   uint32_t flags = uf >> HAK_PAGE_FLAG_SHIFT;
@@ -235,13 +237,9 @@ static HAK_NOINLINE bool hak_free_own_flagged(hak_tld_t* tld, hak_page_t* page, 
     return true;
   }
   if (flags != HAK_PAGE_SAMPLED || !from_malloc) return false;
-  uint16_t n = atomic_load_explicit(&page->samples, memory_order_relaxed);
-  if (n == 0) {  // its samples were freed: back to the fast path
-    hak_page_flag_clear(page, HAK_PAGE_SAMPLED);
-    uf = page->used_flags;
-  } else if (n != 1 || page->sample_block == NULL || page->sample_block == p) {
-    return false;  // p may be a sample: the table must see it
-  }
+  if (atomic_load_explicit(&page->samples, memory_order_relaxed) != 0) return false;
+  hak_page_flag_clear(page, HAK_PAGE_SAMPLED);  // its samples were freed: back to the fast path
+  uf = page->used_flags;
   hak_free_local_push(tld, page, (hak_block_t*)p, uf);
   if ((uf & HAK_PAGE_USED_MASK) == 1 && (page->next != NULL || page->prev != NULL)) _hak_page_retire(page, true);
   return true;

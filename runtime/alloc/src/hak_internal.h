@@ -162,7 +162,6 @@ HAK_INTERN bool _hak_profile_tld(hak_tld_t* tld);
 HAK_INTERN void _hak_profile_switch(bool on);  // hak_profile_enable's work (init.c)
 HAK_INTERN int _hak_profile_dump(FILE* out);
 HAK_INTERN int _hak_profile_write(const char* path);  // whether the tld profiles now (and its profile state)
-HAK_INTERN void _hak_profile_count_alloc(hak_tld_t* tld, size_t usable, hak_site_t site);  // exact: hak_*_at
 // A malloc block whose count ran out (alloc.c's hak_prof_malloc_tick): draws
 // the next interval; false when this block is not to be sampled (a malloc
 // the sampling itself made). Then _hak_profile_sample records it.

@@ -138,7 +138,6 @@ typedef struct hak_page_s {
   hak_block_t* local_free;    // blocks freed by the owner, moved to `free` in the slow path
   uint32_t capacity;          // blocks carved from the page's memory so far
   bool is_zero_init;          // the page's memory was fresh (all zero) when it was set up
-  void* sample_block;         // the page's only sampled block (owner-written; NULL once it held two), so other frees skip the table
   struct hak_page_s* next;    // in the heap's class queue or full list
   struct hak_page_s* prev;
   // ----- line 1: read by any thread, and the remote-free list -----

@@ -120,10 +120,6 @@ void _hak_profile_switch(bool on) {
 }
 
 // ----- Counting sites -----
-void _hak_profile_count_alloc(hak_tld_t* tld, size_t usable, hak_site_t site) {
-  if (tld->profile != NULL) hak_prof_count_alloc(tld, site, usable);
-}
-
 void _hak_profile_count_free(hak_tld_t* tld, void* p, size_t usable, hak_site_t site, bool from_malloc, hak_page_t* page) {
   if (!from_malloc) {
     if (tld->profile != NULL) hak_prof_count_free(tld, site, usable);
@@ -180,10 +176,7 @@ void _hak_profile_sample(hak_tld_t* tld, void* p, size_t usable, void* caller) {
     if ((v >= 1 && v <= HAK_TLD_ID_MAX) || (v == HAK_SEGMAP_SLOW && *(uint8_t*)hak_segment_of(p) == HAK_SEG_SLICED)) {
       hak_page_t* page = hak_page_of(hak_segment_of(p), p);
       hak_page_flag_set(page, HAK_PAGE_SAMPLED);
-      // sample_block names the page's only sample; NULL once there were two
-      // (until none is left), as a free cannot tell which one remains.
-      uint16_t before = atomic_fetch_add_explicit(&page->samples, 1, memory_order_relaxed);
-      page->sample_block = before == 0 ? p : NULL;
+      atomic_fetch_add_explicit(&page->samples, 1, memory_order_relaxed);
     }
   }
   prof->in_sample = false;
