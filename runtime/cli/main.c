@@ -1,6 +1,5 @@
-/* main.c: the `hakmem` command. Each subcommand lives in cmd_<name>.c and is
-   compiled in when that file exists (runtime/cli/CMakeLists.txt defines
-   HAK_HAVE_CMD_<NAME>). Exit status: 0 success, 1 failure of the work asked
+/* main.c: the `hakmem` command. Each subcommand lives in cmd_<name>.c and
+   has a row in hak_cmds below. Exit status: 0 success, 1 failure of the work asked
    for, 2 bad usage (and syntax errors of scripts, as the language says).
 
    `hakmem --help` lists the commands of hak_cmds with their summaries;
@@ -22,24 +21,12 @@ typedef struct hak_cmd_s {
 static int hak_cmd_version(int argc, char** argv);
 
 static const hak_cmd_t hak_cmds[] = {
-#ifdef HAK_HAVE_CMD_RUN
     {"run", hak_cmd_run, "compile and run an hk script (docs/language.md)"},
-#endif
-#ifdef HAK_HAVE_CMD_JSON
     {"json", hak_cmd_json, "validate JSON files, or re-write one compact or indented (docs/json.md)"},
-#endif
-#ifdef HAK_HAVE_CMD_MIR
     {"mir", hak_cmd_mir, "print the MIR (and bytecode) the compiler makes of an hk script (docs/mir.md)"},
-#endif
-#ifdef HAK_HAVE_CMD_BENCH
     {"bench", hak_cmd_bench, "benchmark hakmem against other allocators on the scenario programs (docs/benchmarks.md)"},
-#endif
-#ifdef HAK_HAVE_CMD_PROF
     {"prof", hak_cmd_prof, "run a program on libhakmem.so and render its heap profile (docs/profiling.md)"},
-#endif
-#ifdef HAK_HAVE_CMD_REPORT
     {"report", hak_cmd_report, "render a heap profile data file (.hprof) as text, JSON, SVG, folded stacks or pprof"},
-#endif
     {"version", hak_cmd_version, "print the version of hakmem (also: hakmem --version)"},
     {NULL, NULL, NULL},
 };
