@@ -75,6 +75,43 @@ static void test_sizes_every_tier(void** state) {
   assert_int_equal(after.alloc_count - before.alloc_count, after.free_count - before.free_count);
 }
 
+// The classes seen from outside: walking usable sizes from 1 byte up, each is
+// a class (asking for exactly it gives it back), the next byte starts the
+// next class, and there are 64 of them up to 1 MiB.
+static size_t usable_of(size_t size) {
+  void* p = hak_alloc_at(size, HAK_SITE_DEFAULT);
+  assert_non_null(p);
+  size_t u = hak_usable_size(p);
+  hak_free_at(p, HAK_SITE_DEFAULT);
+  return u;
+}
+
+static void test_classes_and_tier_limits(void** state) {
+  (void)state;
+  size_t classes = 0;
+  for (size_t u = usable_of(1); u <= ((size_t)1 << 20); u = usable_of(u + 1)) {
+    assert_int_equal(usable_of(u), u);
+    classes++;
+  }
+  assert_int_equal(classes, 64);
+  // Each tier's largest size, as hak_stats_t's field descriptions state them.
+  static const struct { size_t size; size_t field; } edges[] = {
+      {1024, offsetof(hak_stats_t, tiny_alloc)},          {1025, offsetof(hak_stats_t, mid_alloc)},
+      {32 * 1024, offsetof(hak_stats_t, mid_alloc)},      {32 * 1024 + 1, offsetof(hak_stats_t, large_alloc)},
+      {1024 * 1024, offsetof(hak_stats_t, large_alloc)},  {1024 * 1024 + 1, offsetof(hak_stats_t, whale_alloc)},
+  };
+  for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+    hak_stats_t s0 = stats();
+    void* p = hak_alloc_at(edges[i].size, HAK_SITE_DEFAULT);
+    hak_stats_t s1 = stats();
+    hak_free_at(p, HAK_SITE_DEFAULT);
+    uint64_t n0, n1;
+    memcpy(&n0, (char*)&s0 + edges[i].field, sizeof n0);
+    memcpy(&n1, (char*)&s1 + edges[i].field, sizeof n1);
+    if (n1 != n0 + 1) fail_msg("a block of %zu bytes is not counted in its tier", edges[i].size);
+  }
+}
+
 static void test_waste_at_most_25_percent(void** state) {
   (void)state;
   for (size_t size = 65; size <= ((size_t)1 << 20); size++) {
@@ -442,6 +479,7 @@ int main(void) {
       cmocka_unit_test(test_alloc_zero_is_unique),
       cmocka_unit_test(test_free_null_is_noop),
       cmocka_unit_test(test_sizes_every_tier),
+      cmocka_unit_test(test_classes_and_tier_limits),
       cmocka_unit_test(test_waste_at_most_25_percent),
       cmocka_unit_test(test_huge_sizes_fail_cleanly),
       cmocka_unit_test(test_calloc_zeroes),

@@ -234,8 +234,11 @@ static inline size_t hak_size_class(size_t size) {
   return 8 + ((b - 6) << 2) + m;
 }
 
+// The tier of a class: the first row of HAK_TIERS whose last class is >= cls.
 static inline hak_tier_t hak_class_tier(size_t cls) {
-  return cls <= HAK_CLASS_TINY_LAST ? HAK_TIER_TINY : cls <= HAK_CLASS_MID_LAST ? HAK_TIER_MID : HAK_TIER_LARGE;
+#define HAK_TIER_OF_(t, max, last, blocks, field) cls <= (last) ? HAK_TIER_##t:
+  return HAK_TIERS(HAK_TIER_OF_) HAK_TIER_WHALE;
+#undef HAK_TIER_OF_
 }
 
 // ----- Thread state and heaps -----

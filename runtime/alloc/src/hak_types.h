@@ -77,18 +77,41 @@
 #define HAK_SEGMAP_SLOW 254       // ours; frees take the slow path (whales, checked mode, tlds without an id)
 #define HAK_TLD_ID_NEVER 255      // the fast id of a tld whose frees must all go slow: never in the map
 
-// ----- Size classes -----
-// Classes 0..7: 8..64 bytes in steps of 8; then four classes per doubling
-// (2^b + m*2^(b-2), m = 1..4) up to 1 MiB: at most 25% waste above 64 bytes.
-#define HAK_TINY_MAX 1024          // tier tiny: up to 1 KiB (classes 0..23)
-#define HAK_MID_MAX (32 * 1024)    // tier mid: up to 32 KiB (classes 24..43)
-#define HAK_LARGE_MAX (1024 * 1024)  // tier large: up to 1 MiB (classes 44..63)
-#define HAK_CLASS_TINY_LAST 23
-#define HAK_CLASS_MID_LAST 43
-#define HAK_CLASS_COUNT 64         // class 63 = 1 MiB; whales have no class
-#define HAK_DIRECT_COUNT (HAK_TINY_MAX / 8 + 1)  // direct[(size+7)/8] for size <= 1 KiB
+// ----- Size classes and tiers -----
+// Class c's block size: classes 0..7 are 8..64 bytes in steps of 8; above,
+// four classes per doubling (2^b + m*2^(b-2), m = 1..4): at most 25% waste
+// above 64 bytes. hak_size_class (hak_internal.h) is its inverse.
+#define HAK_CLASS_SIZE(c) \
+  ((c) < 8 ? 8u * ((c) + 1) : (1u << (6 + ((c)-8) / 4)) + (((c)-8) % 4 + 1) * (1u << (4 + ((c)-8) / 4)))
 
-typedef enum hak_tier_e { HAK_TIER_TINY, HAK_TIER_MID, HAK_TIER_LARGE, HAK_TIER_WHALE, HAK_TIER_COUNT } hak_tier_t;
+// The tiers, one row each: everything else about them is derived from here.
+//   X(NAME, largest size, last class, blocks a page is sized for, hak_stats_t field)
+// (page.c: a page gets the slices for that many blocks, at most a segment's
+// HAK_SLICES - 1, so the largest classes get fewer: 3 blocks of 1 MiB.)
+// A size belongs to the first tier whose largest size holds it; above the
+// last row are whales (whale.c: a mapping each, no class).
+#define HAK_TIERS(X)                              \
+  X(TINY, 1024, 23, 16, tiny_alloc)               \
+  X(MID, 32 * 1024, 43, 16, mid_alloc)            \
+  X(LARGE, 1024 * 1024, 63, 8, large_alloc)
+
+#define HAK_TIER_ENUM_(t, max, last, blocks, field) HAK_TIER_##t,
+typedef enum hak_tier_e { HAK_TIERS(HAK_TIER_ENUM_) HAK_TIER_WHALE, HAK_TIER_COUNT } hak_tier_t;
+#define HAK_TIER_LIMITS_(t, max, last, blocks, field) HAK_##t##_MAX = (max), HAK_CLASS_##t##_LAST = (last),
+enum { HAK_TIERS(HAK_TIER_LIMITS_) };
+#define HAK_TIER_CHECK_(t, max, last, blocks, field)                                               \
+  _Static_assert(HAK_CLASS_SIZE(last) == (max), "tier " #t ": its last class is its largest size"); \
+  _Static_assert((max) <= (HAK_SLICES - 1) * HAK_SLICE_SIZE, "tier " #t ": its largest block fits a page");
+HAK_TIERS(HAK_TIER_CHECK_)
+
+#define HAK_CLASS_COUNT (HAK_CLASS_LARGE_LAST + 1)      // whales have no class
+#define HAK_DIRECT_COUNT (HAK_TINY_MAX / 8 + 1)         // direct[(size+7)/8] for tiny sizes
+_Static_assert(HAK_CLASS_COUNT <= 256, "a class fits hak_page_t.size_class");
+_Static_assert(HAK_CLASS_SIZE(HAK_CLASS_TINY_LAST + 1) > HAK_TINY_MAX && HAK_CLASS_SIZE(HAK_CLASS_MID_LAST + 1) > HAK_MID_MAX,
+               "tiers are contiguous: a tier's first class is larger than the previous tier's largest size");
+_Static_assert(HAK_TINY_MAX % 8 == 0 && HAK_CLASS_SIZE(HAK_CLASS_TINY_LAST) == HAK_TINY_MAX,
+               "the direct table covers every tiny size");
+_Static_assert(HAK_SLICE_SIZE / 8 <= (1u << 24) / (HAK_SLICES - 1), "the blocks of a page fit the 24-bit used count");
 
 // ----- Blocks and pages -----
 typedef struct hak_block_s {
@@ -182,6 +205,10 @@ struct hak_segment_s {
   struct hak_segment_s* prev;
   hak_page_t pages[HAK_SLICES];        // page descriptor of the page starting at slice i
 };
+_Static_assert(HAK_SLICES == 64, "free_slices, zero_slices and dirty_slices hold one bit per slice");
+_Static_assert(sizeof(hak_page_t) == 128, "a page descriptor is two cache lines (owner's, then other threads')");
+_Static_assert(sizeof(hak_segment_t) < HAK_SLICE_SIZE, "a segment's header leaves room for blocks in slice 0");
+_Static_assert(HAK_SLICES - 1 <= UINT8_MAX, "slice indices and counts fit hak_page_t's bytes");
 
 // ----- Whales -----
 typedef struct hak_whale_s {

@@ -18,8 +18,8 @@
    it takes the slow path and puts it back in its queue. */
 #include "hak_internal.h"
 
-#define HAK_CS(c) ((c) < 8 ? 8u * ((c) + 1) : (1u << (6 + ((c)-8) / 4)) + (((c)-8) % 4 + 1) * (1u << (4 + ((c)-8) / 4)))
-#define HAK_CS4(c) HAK_CS(c), HAK_CS(c + 1), HAK_CS(c + 2), HAK_CS(c + 3)
+#define HAK_CS4(c) HAK_CLASS_SIZE(c), HAK_CLASS_SIZE(c + 1), HAK_CLASS_SIZE(c + 2), HAK_CLASS_SIZE(c + 3)
+_Static_assert(HAK_CLASS_COUNT == 64, "the table below lists 64 classes");
 const uint32_t _hak_class_size[HAK_CLASS_COUNT] = {
     HAK_CS4(0),  HAK_CS4(4),  HAK_CS4(8),  HAK_CS4(12), HAK_CS4(16), HAK_CS4(20), HAK_CS4(24), HAK_CS4(28),
     HAK_CS4(32), HAK_CS4(36), HAK_CS4(40), HAK_CS4(44), HAK_CS4(48), HAK_CS4(52), HAK_CS4(56), HAK_CS4(60),
@@ -27,10 +27,12 @@ const uint32_t _hak_class_size[HAK_CLASS_COUNT] = {
 
 #define HAK_EXTEND_BYTES 4096  // carve about this much of a page's fresh memory at a time
 
-// Slices per page for a class: at least 16 blocks up to 32 KiB, 8 above.
+// Slices per page for a class: room for its tier's blocks per page (HAK_TIERS), within a segment.
 static size_t hak_class_slices(size_t cls) {
+#define HAK_TIER_BLOCKS_(t, max, last, blocks, field) (blocks),
+  static const uint8_t tier_blocks[] = {HAK_TIERS(HAK_TIER_BLOCKS_)};
   size_t bsize = _hak_class_size[cls];
-  size_t min_blocks = cls <= HAK_CLASS_MID_LAST ? 16 : 8;
+  size_t min_blocks = tier_blocks[hak_class_tier(cls)];
   size_t n = (min_blocks * bsize + HAK_SLICE_SIZE - 1) / HAK_SLICE_SIZE;
   return n < 1 ? 1 : n > HAK_SLICES - 1 ? HAK_SLICES - 1 : n;
 }

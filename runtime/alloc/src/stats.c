@@ -53,9 +53,8 @@ static void hak_stats_merge_tld(hak_tld_t* tld, void* arg) {
   hak_stats_t* s = (hak_stats_t*)arg;
   for (size_t i = 0; i < HAK_SUBSYS_MAX; i++) {  // a heap not set up reads as zero
     const hak_heap_t* heap = hak_heap_of(tld, (hak_subsys_t)i);
-    s->tiny_alloc += hak_read_racy(&heap->tier_alloc[HAK_TIER_TINY]);
-    s->mid_alloc += hak_read_racy(&heap->tier_alloc[HAK_TIER_MID]);
-    s->large_alloc += hak_read_racy(&heap->tier_alloc[HAK_TIER_LARGE]);
+#define HAK_TIER_STAT_(t, max, last, blocks, field) s->field += hak_read_racy(&heap->tier_alloc[HAK_TIER_##t]);
+    HAK_TIERS(HAK_TIER_STAT_)
     s->whale_alloc += hak_read_racy(&heap->tier_alloc[HAK_TIER_WHALE]);
   }
   s->free_count += hak_read_racy(&tld->free_count);
@@ -73,7 +72,8 @@ static void hak_stats_snapshot(hak_stats_t* s) {
   s->size = sizeof(*s);
   s->version = HAKMEM_VERSION;
   _hak_tld_foreach(hak_stats_merge_tld, s);
-  s->alloc_count = s->tiny_alloc + s->mid_alloc + s->large_alloc + s->whale_alloc;
+#define HAK_TIER_SUM_(t, max, last, blocks, field) +s->field
+  s->alloc_count = s->whale_alloc HAK_TIERS(HAK_TIER_SUM_);
   s->free_count += hak_g(&_hak_gstats.free_count_notld);
   s->remote_free += hak_g(&_hak_gstats.remote_free_notld);
   s->invalid_free += hak_g(&_hak_gstats.invalid_free_notld);
