@@ -24,7 +24,9 @@ typedef struct hak_json_input_s {
 
 static const char* hak_json_name(const char* path) { return strcmp(path, "-") ? path : "<stdin>"; }
 
-// Reads path (or stdin for "-") whole; false with errno on failure.
+// Reads path (or stdin for "-") whole; false with errno on failure. Out of
+// memory is its own flag: a call that succeeds may leave errno at ENOMEM
+// (the allocator's growing a block in place before moving it does).
 static bool hak_json_read(const char* path, hak_json_input_t* in) {
   const hak_alc_t* alc = hak_alc_default();
   hak_site_t site = HAK_SITE(HAK_SUBSYS("json"), "json.cli.input");
@@ -32,28 +34,29 @@ static bool hak_json_read(const char* path, hak_json_input_t* in) {
   if (!f) return false;
   in->data = NULL;
   in->len = in->cap = 0;
+  bool nomem = false;
   for (;;) {
     if (in->cap - in->len < 65536) {
       size_t ncap = in->cap ? in->cap * 2 : 65536;
       char* nd = in->data ? alc->realloc(alc->ctx, in->data, in->cap, ncap, site) : alc->alloc(alc->ctx, ncap, site);
       if (!nd) {
-        errno = ENOMEM;
+        nomem = true;
         break;
       }
       in->data = nd;
       in->cap = ncap;
     }
+    errno = 0;
     size_t n = fread(in->data + in->len, 1, in->cap - in->len, f);
     in->len += n;
     if (n == 0) break;
   }
-  int bad = ferror(f) || errno == ENOMEM;
-  int saved = errno;
+  int err = nomem ? ENOMEM : ferror(f) ? (errno ? errno : EIO) : 0;
   if (f != stdin) fclose(f);
-  if (bad) {
+  if (err) {
     if (in->data) alc->free(alc->ctx, in->data, in->cap, site);
     in->data = NULL;
-    errno = saved ? saved : EIO;
+    errno = err;
     return false;
   }
   return true;
