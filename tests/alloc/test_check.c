@@ -144,7 +144,12 @@ static void run_case(const check_case_t* c) {
     return;
   }
   if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT) fail_msg("case %s: expected SIGABRT, status %d, stderr: %s", c->name, status, err);
-  if (strstr(err, c->message) == NULL) fail_msg("case %s: expected '%s' on stderr, got: %s", c->name, c->message, err);
+  const char* message = c->message;
+#ifdef HAK_TEST_HARDENED
+  // A hardened build's own checks may find the misuse first, in their words.
+  if (strncmp(message, "checked mode: ", 14) == 0) message += 14;
+#endif
+  if (strstr(err, message) == NULL) fail_msg("case %s: expected '%s' on stderr, got: %s", c->name, c->message, err);
 }
 
 static void test_case(void** state) {

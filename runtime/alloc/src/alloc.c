@@ -26,7 +26,7 @@ static inline void* hak_page_pop(hak_heap_t* heap, hak_page_t* page) {
   hak_block_t* b = page->free;
   if hak_unlikely(b == NULL) return NULL;
   hak_track_defined(b, sizeof(*b));
-  page->free = b->next;
+  page->free = HAK_SECURE ? hak_secure_pop_next(page, b) : b->next;
   page->used_flags++;
   heap->tier_alloc[HAK_TIER_TINY]++;
   hak_track_malloc(b, page->block_size, false);  // memcheck sees the usable size (see hak_internal.h)
@@ -111,10 +111,10 @@ static inline void* hak_alloc_mid(hak_heap_t* heap, size_t size, bool zero) {
   hak_block_t* b = page->local_free;
   if (b != NULL) {
     hak_track_defined(b, sizeof(*b));
-    page->local_free = b->next;
+    page->local_free = HAK_SECURE ? hak_secure_pop_next(page, b) : b->next;
   } else if ((b = page->free) != NULL) {
     hak_track_defined(b, sizeof(*b));
-    page->free = b->next;
+    page->free = HAK_SECURE ? hak_secure_pop_next(page, b) : b->next;
     if (zero && page->free_is_zero) zero = false, b->next = NULL;
   } else {
     return NULL;
@@ -183,7 +183,7 @@ static HAK_NOINLINE void* hak_alloc_slow(size_t size, hak_site_t site, bool zero
     if (b != NULL && ++tld->generic_count < 64 &&
         atomic_load_explicit(&heap->xthread_notice, memory_order_relaxed) == NULL) {
       hak_track_defined(b, sizeof(*b));
-      page->free = b->next;
+      page->free = HAK_SECURE ? hak_secure_pop_next(page, b) : b->next;
       page->local_free = NULL;
       page->free_is_zero = false;
       page->used_flags++;

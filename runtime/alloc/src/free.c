@@ -60,10 +60,11 @@ static bool hak_lookup(const void* p, hak_lookup_t* out) {
     return hak_lookup_invalid(out, "pointer outside the blocks of its page");
   }
   // The block start needs a division: only pages that hand out inner
-  // aligned pointers, and checked pages (which verify every free), pay it.
-  // Elsewhere an interior pointer is not detected, as on the fast path.
+  // aligned pointers, checked pages (which verify every free) and hardened
+  // builds pay it. Elsewhere an interior pointer is not detected, as on the
+  // fast path.
   uint8_t* block = (uint8_t*)p;
-  if (page->has_aligned || page->has_checked) {
+  if (HAK_SECURE || page->has_aligned || page->has_checked) {
     block = _hak_page_block_start(page, p);
     if (block != (const uint8_t*)p && !page->has_aligned) {
       return hak_lookup_invalid(out, "pointer into the middle of a block");
@@ -91,7 +92,7 @@ void _hak_free_remote(hak_page_t* page, hak_block_t* block) {
     if (tf & HAK_XF_FULL) {
       nf = tf & ~HAK_XF_FULL;  // the list is empty while the bit is set
     } else {
-      block->next = (hak_block_t*)tf;
+      hak_link_set_remote(page, block, (hak_block_t*)tf);
       nf = (uintptr_t)block;
     }
     hak_hb_before(&page->xthread_free);  // after the link write: the owner reads it after the exchange
@@ -101,7 +102,7 @@ void _hak_free_remote(hak_page_t* page, hak_block_t* block) {
     hak_heap_t* heap = page->heap;
     hak_block_t* head = atomic_load_explicit(&heap->xthread_notice, memory_order_relaxed);
     do {
-      block->next = head;
+      hak_link_set_remote(page, block, head);
       hak_hb_before(&heap->xthread_notice);
     } while (!atomic_compare_exchange_weak_explicit(&heap->xthread_notice, &head, block, memory_order_release,
                                                     memory_order_relaxed));
@@ -135,6 +136,7 @@ static HAK_NOINLINE void hak_free_block(void* p, hak_site_t site, hak_tld_t* tld
     hak_block_t* block = (hak_block_t*)lk.block;
     usable = page->block_size - (size_t)((uint8_t*)p - lk.block);
     if (page->has_checked) _hak_check_free(page, lk.block, p, site);
+    if (HAK_SECURE) hak_secure_free_check(page, page->xkeys, block);
     if (from_malloc ? atomic_load_explicit(&page->samples, memory_order_relaxed) != 0 : tld->profiling) {
       _hak_profile_count_free(tld, p, usable, site, from_malloc, page);
     }
@@ -157,11 +159,23 @@ static HAK_NOINLINE void hak_free_block(void* p, hak_site_t site, hak_tld_t* tld
   else atomic_fetch_add(&_hak_gstats.free_count_notld, 1);
 }
 
+// Links b, a block of the owner's page being freed, in front of `next`:
+// plain, or in hardened builds checked (a block start, not free already)
+// and encoded.
+static inline void hak_free_link(hak_page_t* page, hak_block_t* b, hak_block_t* next) {
+#if HAK_SECURE
+  hak_secure_free_check(page, page->keys, b);
+  hak_link_set(page, b, next);
+#else
+  b->next = next;
+#endif
+}
+
 // Pushes b on its page's local free list (owner thread, no flag set).
 static inline void hak_free_local_push(hak_tld_t* tld, hak_page_t* page, hak_block_t* b, uint32_t uf) {
   hak_track_free(b);
   hak_track_undefined(b, sizeof(*b));
-  b->next = page->local_free;
+  hak_free_link(page, b, page->local_free);
   hak_track_noaccess(b, sizeof(*b));
   page->local_free = b;
   page->used_flags = uf - 1;
@@ -179,6 +193,7 @@ static inline bool hak_free_remote_fast(hak_tld_t* tld, void* p, uint8_t v, bool
   hak_page_t* page = hak_page_of(hak_segment_of(p), p);
   if (page->has_aligned || page->has_checked || atomic_load_explicit(&page->samples, memory_order_relaxed) != 0) return false;
   if ((uint8_t*)p < page->start || (uint8_t*)p >= page->start + hak_page_bytes(page)) return false;
+  if (HAK_SECURE) hak_secure_free_check(page, page->xkeys, p);
   if hak_unlikely(tld == &_hak_tld_empty) {  // a thread that frees before it allocates: its counters need a tld
     _hak_init();
     tld = _hak_tld_acquire_for(v);
@@ -229,6 +244,7 @@ static HAK_NOINLINE bool hak_free_own_flagged(hak_tld_t* tld, hak_page_t* page, 
   uint32_t flags = uf >> HAK_PAGE_FLAG_SHIFT;
   if ((uf & HAK_PAGE_USED_MASK) == 0) return false;
   if (flags == HAK_PAGE_IN_FULL) {
+    if (HAK_SECURE) hak_secure_free_check(page, page->keys, p);
     hak_track_free(p);
     hak_track_undefined(p, sizeof(hak_block_t));
     _hak_page_free_local(page, (hak_block_t*)p);
@@ -293,7 +309,7 @@ static inline void hak_free_inline(void* p, hak_site_t site, bool from_malloc) {
       hak_block_t* b = (hak_block_t*)p;
       hak_track_free(b);
       hak_track_undefined(b, sizeof(*b));
-      b->next = page->free;  // LIFO: the next allocation of the class reuses the block while it is in cache
+      hak_free_link(page, b, page->free);  // LIFO: the next allocation of the class reuses the block while it is in cache
       hak_track_noaccess(b, sizeof(*b));
       page->free = b;
       page->free_is_zero = false;

@@ -52,7 +52,8 @@ HAK_INTERN HAK_COLD HAK_NORETURN void _hak_assert_fail(const char* expr, const c
 #endif
 
 // ----- "init.c" -----
-extern HAK_INTERN uintptr_t _hak_list_key;    // checked mode: free-list links are XORed with it
+extern HAK_INTERN uintptr_t _hak_list_key;    // checked mode: the canaries' secret
+extern HAK_INTERN uint64_t _hak_secret;       // random per process (init.c): seeds each tld's secure_rng
 HAK_INTERN void _hak_init(void);              // once per process; cheap after the first call
 
 // ----- "options.c" -----
@@ -279,13 +280,102 @@ static inline bool hak_page_contains(const hak_page_t* page, const void* p) {
   return (const uint8_t*)p >= page->start && (const uint8_t*)p < page->start + hak_page_bytes(page);
 }
 
-// Checked mode keeps free-list links XORed with a process key, so a stray write
-// into a free block is caught when the link is followed.
-static inline hak_block_t* hak_block_next(const hak_tld_t* tld, const hak_block_t* b) {
-  return tld->checked ? (hak_block_t*)((uintptr_t)b->next ^ _hak_list_key) : b->next;
+// ----- Free-list links -----
+// A free block's first word links it to the next free block of its page's
+// list (or of its heap's notice list). A link is stored encoded with its
+// page's keys: rotl(next ^ k0, k1 % 64) + k1. The keys are random in hardened
+// builds and in checked pages, so an address written into a freed block
+// decodes to garbage, which the pops catch before following it; elsewhere
+// they are 0 and the encoding is the identity, which the fast paths of other
+// builds rely on when they read and write links plain.
+static inline uint64_t hak_rotl(uint64_t x, unsigned r) {
+  return (x << (r & 63)) | (x >> ((64 - r) & 63));
 }
-static inline void hak_block_set_next(const hak_tld_t* tld, hak_block_t* b, hak_block_t* next) {
-  b->next = tld->checked ? (hak_block_t*)((uintptr_t)next ^ _hak_list_key) : next;
+static inline hak_block_t* hak_link_decode(const uint64_t keys[2], const hak_block_t* stored) {
+  uint64_t x = (uint64_t)(uintptr_t)stored - keys[1];
+  return (hak_block_t*)(uintptr_t)(hak_rotl(x, 64 - (unsigned)(keys[1] & 63)) ^ keys[0]);
+}
+static inline hak_block_t* hak_link_encode(const uint64_t keys[2], const hak_block_t* next) {
+  return (hak_block_t*)(uintptr_t)(hak_rotl((uint64_t)(uintptr_t)next ^ keys[0], (unsigned)(keys[1] & 63)) + keys[1]);
+}
+// Does the page encode its links? (Hardened builds: all; else checked pages.)
+static inline bool hak_page_keyed(const hak_page_t* page) {
+  return HAK_SECURE || (hak_page_flags(page) & HAK_PAGE_CHECKED) != 0;
+}
+// The owner's accessors (keys of line 0).
+static inline hak_block_t* hak_link_get(const hak_page_t* page, const hak_block_t* b) {
+  return hak_page_keyed(page) ? hak_link_decode(page->keys, b->next) : b->next;
+}
+static inline void hak_link_set(const hak_page_t* page, hak_block_t* b, const hak_block_t* next) {
+  b->next = hak_page_keyed(page) ? hak_link_encode(page->keys, next) : (hak_block_t*)next;
+}
+// Is a (decoded) link a block of the page? The cheap test the hardened pops
+// make: the same segment as b, within the page's slices.
+static inline bool hak_link_in_page(const hak_page_t* page, const void* b, const hak_block_t* next) {
+  uintptr_t n = (uintptr_t)next;
+  return ((n ^ (uintptr_t)b) >> HAK_SEGMENT_SHIFT) == 0 &&
+         ((n >> HAK_SLICE_SHIFT) & (HAK_SLICES - 1)) - page->slice_index < page->slice_count;
+}
+
+// Block index of an offset into the page's blocks, with no division: exact
+// for block starts (offsets below 4 MiB), and index * block_size == offset
+// only for them.
+static inline uint32_t hak_page_block_index(const hak_page_t* page, size_t offset) {
+  return (uint32_t)(((uint64_t)offset * page->div_magic) >> 32);
+}
+
+// A thread's random stream for page keys and the order of fresh blocks
+// (splitmix64, seeded from the process secret and the tld's address).
+static inline uint64_t hak_secure_random(hak_tld_t* tld) {
+  if hak_unlikely(tld->secure_rng == 0) tld->secure_rng = _hak_secret ^ ((uint64_t)(uintptr_t)tld * 0xD6E8FEB86659FD93ull);
+  uint64_t z = (tld->secure_rng += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+// ----- The hardened build's checks (HAK_SECURE) -----
+// A block popped in a hardened build: its link must lead into its page (a
+// write into the freed block changed it otherwise); then the word is cleared,
+// so that a live block never looks free to the double-free test below.
+HAK_INTERN HAK_COLD HAK_NORETURN void _hak_secure_fail(const char* what, const void* p);
+// Hardened builds: is addr in a guard page (segment.c, whale.c)?
+HAK_INTERN bool _hak_segment_guard_at(uintptr_t addr);
+// Hardened builds: address ranges kept for the subsystem that gave them back (segment.c).
+HAK_INTERN bool _hak_kept_put(uint8_t sub, void* addr, size_t size);
+HAK_INTERN void* _hak_kept_take(uint8_t sub, size_t need);
+HAK_INTERN bool _hak_kept_flush(void);
+HAK_INTERN bool _hak_whale_guard_at(uintptr_t addr);
+static inline hak_block_t* hak_secure_pop_next(const hak_page_t* page, hak_block_t* b) {
+  hak_block_t* next = hak_link_get(page, b);
+  if hak_unlikely(next != NULL && !hak_link_in_page(page, b, next)) _hak_secure_fail("free list corrupted (a freed block was written to)", b);
+  b->next = NULL;
+  return next;
+}
+HAK_INTERN HAK_COLD void _hak_secure_free_fail(const hak_page_t* page, const void* p, const hak_block_t* next);
+// A block about to be freed (any thread; keys: its page's keys or xkeys):
+// p must be the start of a carved block, and must not look free already: a
+// free block's first word decodes to a block of its page or to NULL, a live
+// one's (cleared at allocation, then the program's data) to that only by
+// chance of about blocks / 2^64. The cold path tells a double free from that
+// chance exactly.
+static inline void hak_secure_free_check(const hak_page_t* page, const uint64_t keys[2], void* p) {
+  size_t off = (size_t)((uint8_t*)p - page->start);
+  uint32_t i = hak_page_block_index(page, off);
+  hak_block_t* next = hak_link_decode(keys, ((hak_block_t*)p)->next);
+  if hak_unlikely((off >> HAK_SEGMENT_SHIFT) != 0 || (size_t)i * page->block_size != off || i >= page->reserved ||
+                  next == NULL || hak_link_in_page(page, p, next)) {
+    _hak_secure_free_fail(page, p, next);
+  }
+}
+
+// A block being freed by another thread goes in front of `next` on a list
+// of its page (the remote list, or the notice list): encoded with the keys
+// other threads read (xkeys); plain where they are 0 (only checked pages have
+// keys outside hardened builds).
+static inline void hak_link_set_remote(const hak_page_t* page, hak_block_t* b, const hak_block_t* next) {
+  if (HAK_SECURE || page->has_checked) b->next = hak_link_encode(page->xkeys, next);
+  else b->next = (hak_block_t*)next;
 }
 
 // ----- Checked mode -----

@@ -54,6 +54,13 @@
 #ifndef HAK_CHECK_DEFAULT
 #define HAK_CHECK_DEFAULT 0
 #endif
+// HAK_SECURE: 0 off, 1 the hardened build (docs/security.md): free-list links
+// encoded with per-page secrets and checked when followed, double and invalid
+// frees stopped on every path, guard pages around segments and whales, fresh
+// blocks handed out in random order, empty memory reused by its subsystem only.
+#ifndef HAK_SECURE
+#define HAK_SECURE 0
+#endif
 #if HAK_DEBUG < 0 || HAK_DEBUG > 2
 #error "HAK_DEBUG must be 0..2"
 #endif
@@ -163,6 +170,7 @@ typedef struct hak_page_s {
   bool is_zero_init;          // the page's memory was fresh (all zero) when it was set up
   struct hak_page_s* next;    // in the heap's class queue or full list
   struct hak_page_s* prev;
+  uint64_t keys[2];           // free-list link encoding (hak_link_*): random in hardened builds and checked pages, else 0
   // ----- line 1: read by any thread, and the remote-free list -----
   _Alignas(64) _Atomic(uintptr_t) xthread_free;  // blocks other threads freed (a list; low bits: HAK_XF_* state)
   uint8_t* start;             // address of block 0
@@ -172,6 +180,8 @@ typedef struct hak_page_s {
   bool has_aligned;           // copy of HAK_PAGE_HAS_ALIGNED that other threads may read (set once, never cleared)
   bool has_checked;           // copy of HAK_PAGE_CHECKED that other threads may read (fixed for the page's life)
   _Atomic(uint16_t) samples;  // blocks here carrying a drop-in profile sample (any thread decrements it)
+  uint32_t div_magic;         // hardened builds: ceil(2^32 / block_size), for hak_page_block_index
+  uint64_t xkeys[2];          // == keys, for other threads' frees (they do not read line 0)
 } hak_page_t;
 
 // The state bit of a page's xthread_free word (blocks are 8-aligned, so the
@@ -203,6 +213,7 @@ struct hak_segment_s {
   size_t first_offset;                 // bytes of slice 0 taken by this header
   struct hak_segment_s* next;          // in the owner heap's segment list, or the cache
   struct hak_segment_s* prev;
+  uint8_t subsys;                      // hardened builds: the subsystem it last served (the cache gives it to that one only)
   hak_page_t pages[HAK_SLICES];        // page descriptor of the page starting at slice i
 };
 _Static_assert(HAK_SLICES == 64, "free_slices, zero_slices and dirty_slices hold one bit per slice");
@@ -222,6 +233,7 @@ typedef struct hak_whale_s {
   struct hak_whale_s* prev;          // in the heap's whale list
   int64_t cached_at;                 // ms, while cached
   struct hak_whale_s* next;          // in the heap's whale list, or in the cache
+  uint8_t subsys;                    // the subsystem it serves or, cached, last served (hardened builds reuse it for that one only)
 } hak_whale_t;
 
 // ----- Per-site profile -----
@@ -293,6 +305,7 @@ struct hak_tld_s {
   struct hak_prof_tld_s* profile; // sampling state and per-site counters, made at the first profiling use, never freed
   hak_site_counters_t* prof_sites; // == profile->sites (one load less on the profiled paths)
   int64_t sample_left;          // drop-in sampling: bytes of malloc until the next sample
+  uint64_t secure_rng;          // hardened builds and checked pages: page keys and the order of fresh blocks (hak_secure_random)
   struct hak_tld_s* next_all;   // list of every tld ever made
   struct hak_tld_s* next_abandoned;
 };

@@ -382,14 +382,13 @@ static void hak_page_untrack_live(hak_page_t* page) {
   size_t map_size = _hak_prim_page_round(bytes);
   uint8_t* is_free = NULL;
   if (n == 0 || page->has_aligned || _hak_prim_map(map_size, _hak_prim_page_size(), NULL, (void**)&is_free) != 0) return;
-  hak_tld_t* tld = page->heap->tld;
   hak_block_t* lists[2] = {page->free, page->local_free};
   for (size_t l = 0; l < 2; l++) {
     for (hak_block_t* b = lists[l]; b != NULL;) {
       size_t i = (size_t)((uint8_t*)b - page->start) / page->block_size;
       is_free[i / 8] |= (uint8_t)(1u << (i % 8));
       hak_track_defined(b, sizeof(*b));
-      hak_block_t* next = hak_block_next(tld, b);
+      hak_block_t* next = hak_link_get(page, b);
       hak_track_noaccess(b, sizeof(*b));
       b = next;
     }

@@ -6,12 +6,15 @@
    the slow paths, which call _hak_init and get a real tld. */
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
+#include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "hak_internal.h"
 
 uintptr_t _hak_list_key;
+uint64_t _hak_secret;
 
 // ----- Process init -----
 static _Atomic int hak_init_state;  // 0 not started, 1 running, 2 done
@@ -58,6 +61,59 @@ static void hak_at_exit(void) {
   hak_report_fd = -1;
 }
 
+// The process secret: page keys (hak_secure_random) and checked mode's
+// canaries derive from it. A hardened build stops when the kernel gives no
+// random bytes; other builds use it for checked mode only and make do with
+// the clock and addresses (ASLR).
+static void hak_secret_init(void) {
+  uint64_t r[2];
+  int err = _hak_prim_random(r, sizeof r);
+  if (err != 0) {
+    if (HAK_SECURE) _hak_fatal("hardened build: no random bytes from the kernel (getrandom: error %d)", err);
+    r[0] = ((uintptr_t)&hak_init_state * 0x9E3779B97F4A7C15u) ^ (uint64_t)_hak_prim_clock_ms() ^ 0x5bd1e995u;
+    r[1] = (uint64_t)(uintptr_t)&r * 0xBF58476D1CE4E5B9ull;
+  }
+  _hak_secret = r[0] | 1;
+  _hak_list_key = (uintptr_t)r[1];
+}
+
+// ----- Hardened builds: a fault in a guard page says what it is -----
+// An access to a guard page (segment.c, whale.c) is an overflow or underflow
+// of a heap block: the handler says so on stderr, puts the previous action
+// back (the default: the process stops with SIGSEGV; or the program's or the
+// profiler's handler) and returns, so the retried access faults into it.
+// Installed only where the program has no SIGSEGV handler of its own.
+#if HAK_SECURE
+static struct sigaction hak_segv_prev;
+
+static void hak_on_segv(int sig, siginfo_t* info, void* ctx) {
+  (void)ctx;
+  uintptr_t a = (uintptr_t)info->si_addr;
+  if (_hak_segment_guard_at(a) || _hak_whale_guard_at(a)) {
+    char msg[160] = "hakmem: fatal: heap overflow: an access to 0x";
+    size_t n = strlen(msg);
+    for (int shift = 60; shift >= 0; shift -= 4) msg[n++] = "0123456789abcdef"[(a >> shift) & 15];
+    static const char tail[] = " hit a guard page (a write or read past a block's end or before its start); stopping\n";
+    memcpy(msg + n, tail, sizeof tail - 1);
+    _hak_prim_write_err(msg, n + sizeof tail - 1);
+  }
+  sigaction(sig, &hak_segv_prev, NULL);
+}
+
+static void hak_guard_handler_install(void) {
+  struct sigaction sa;
+  if (sigaction(SIGSEGV, NULL, &hak_segv_prev) != 0 || hak_segv_prev.sa_handler != SIG_DFL ||
+      (hak_segv_prev.sa_flags & SA_SIGINFO)) {
+    return;  // the program's own handler
+  }
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_sigaction = hak_on_segv;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGSEGV, &sa, NULL);
+}
+#endif
+
 void _hak_init(void) {
   if hak_likely(atomic_load_explicit(&hak_init_state, memory_order_acquire) == 2) return;
   if (hak_in_init) return;  // re-entered from a call below (e.g. through malloc): go on with what is set
@@ -74,7 +130,10 @@ void _hak_init(void) {
   }
   _hak_options_init();
   _hak_profile_init();
-  _hak_list_key = ((uintptr_t)&hak_init_state * 0x9E3779B97F4A7C15u) ^ (uintptr_t)_hak_prim_clock_ms() ^ 0x5bd1e995u;
+  hak_secret_init();
+#if HAK_SECURE
+  hak_guard_handler_install();
+#endif
   _hak_prim_thread_key_init(_hak_tld_on_thread_exit);
   atomic_store_explicit(&hak_init_state, 2, memory_order_release);
   _hak_prim_atfork(hak_atfork_prepare, hak_atfork_parent, hak_atfork_child);

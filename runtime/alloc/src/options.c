@@ -102,14 +102,30 @@ void _hak_options_init(void) {
     }
     __atomic_store_n(&_hak_option_values[i], value, __ATOMIC_RELAXED);
   }
+  // HAKMEM_SECURE is a requirement, not a switch: the hardened checks are
+  // compiled in or not (docs/security.md). Asking for them from a library
+  // without them stops the process rather than run it unprotected.
+  const char* secure = _hak_prim_getenv("HAKMEM_SECURE");
+  long want;
+  if (secure != NULL && *secure != 0) {
+    if (!hak_option_parse(secure, false, &want) || (want != 0 && want != 1)) {
+      _hak_warning("HAKMEM_SECURE=%s is not 0 or 1; ignored", secure);
+    } else if (want == 1 && !HAK_SECURE) {
+      _hak_fatal("HAKMEM_SECURE=1 asks for the hardened build, and this library is not one: use libhakmem-secure.so, "
+                 "or build with -DHAK_SECURE=ON (docs/security.md)");
+    } else if (want == 0 && HAK_SECURE) {
+      _hak_warning("HAKMEM_SECURE=0: this is the hardened build, whose checks cannot be turned off");
+    }
+  }
 }
 
 void _hak_options_print(void) {
   for (size_t i = 0; i < HAK_OPTION_COUNT; i++) {
     _hak_message("option %s = %ld", hak_options[i].name, _hak_option_fast((hak_option_t)i));
   }
-  _hak_message("build: HAK_DEBUG=%d HAK_VALGRIND=%d HAK_OVERRIDE=%d segment %zu KiB, slice %zu KiB, %d size classes",
-               HAK_DEBUG, HAK_VALGRIND, HAK_OVERRIDE, HAK_SEGMENT_SIZE >> 10, HAK_SLICE_SIZE >> 10, HAK_CLASS_COUNT);
+  _hak_message("build: HAK_DEBUG=%d HAK_VALGRIND=%d HAK_OVERRIDE=%d HAK_SECURE=%d segment %zu KiB, slice %zu KiB, %d size classes",
+               HAK_DEBUG, HAK_VALGRIND, HAK_OVERRIDE, HAK_SECURE, HAK_SEGMENT_SIZE >> 10, HAK_SLICE_SIZE >> 10,
+               HAK_CLASS_COUNT);
 }
 
 // ----- Public (hak_option_get/set and hak_init_ex, which set the process up

@@ -116,11 +116,16 @@ void _hak_heap_queues_reset(hak_heap_t* heap) {
 }
 
 // ----- Pages -----
-static void hak_page_init(hak_page_t* page, size_t cls, bool checked) {
+static void hak_page_init(hak_tld_t* tld, hak_page_t* page, size_t cls, bool checked) {
   hak_segment_t* seg = hak_segment_of(page);
   uint8_t* end = (uint8_t*)seg + (size_t)(page->slice_index + page->slice_count) * HAK_SLICE_SIZE;
   page->size_class = (uint8_t)cls;
   page->block_size = _hak_class_size[cls];
+  if (HAK_SECURE) page->div_magic = (uint32_t)((((uint64_t)1 << 32) + page->block_size - 1) / page->block_size);
+  if (HAK_SECURE || checked) {  // keys stay 0 otherwise (the segment zeroed the descriptor): plain links
+    page->keys[0] = page->xkeys[0] = hak_secure_random(tld);
+    page->keys[1] = page->xkeys[1] = hak_secure_random(tld);
+  }
   page->reserved = (uint32_t)((size_t)(end - page->start) / page->block_size);
   page->capacity = 0;
   page->used_flags = checked ? (uint32_t)HAK_PAGE_CHECKED << HAK_PAGE_FLAG_SHIFT : 0;
@@ -132,7 +137,56 @@ static void hak_page_init(hak_page_t* page, size_t cls, bool checked) {
 // HAK_EXTEND_BYTES at first, then as much as is carved already, up to four
 // times that (so a page that is used a lot comes to the slow path a quarter
 // as often, and one that is not touches no more memory than before).
-static void hak_page_extend(const hak_tld_t* tld, hak_page_t* page) {
+// A checked page's fresh blocks, carved in order with plain links: encoded.
+static HAK_NOINLINE void hak_page_encode_fresh(const hak_page_t* page, uint8_t* first, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    hak_block_t* b = (hak_block_t*)(first + i * page->block_size);
+    hak_track_defined(b, sizeof(*b));
+    b->next = hak_link_encode(page->keys, b->next);
+    hak_track_noaccess(b, sizeof(*b));
+  }
+}
+
+// Hardened builds: the n fresh blocks from `first` go on the free list in a
+// random order, so that which block comes next, and which blocks are
+// neighbours in time, cannot be predicted from the addresses: the blocks are
+// cut into up to 16 runs, and each next block is the head of a run drawn at
+// random (4 bits of randomness per block, for 16 bytes of stack).
+static void hak_page_extend_shuffled(hak_tld_t* tld, hak_page_t* page, uint8_t* first, size_t n) {
+  enum { RUNS = 16 };
+  uint32_t next[RUNS], end[RUNS];
+  size_t runs = n < RUNS ? n : RUNS, bsize = page->block_size;
+  for (size_t r = 0; r < runs; r++) {
+    next[r] = (uint32_t)(n * r / runs);
+    end[r] = (uint32_t)(n * (r + 1) / runs);
+  }
+  hak_block_t* head = NULL;
+  hak_block_t* tail = NULL;
+  uint64_t bits = 0;
+  for (size_t left = n; left > 0; left--) {
+    if (bits < RUNS) bits = hak_secure_random(tld) | ((uint64_t)1 << 63);
+    size_t r = (size_t)(bits % runs);
+    bits >>= 4;
+    while (next[r] == end[r]) r = r + 1 == runs ? 0 : r + 1;  // that run is used up: the next one with blocks
+    hak_block_t* b = (hak_block_t*)(first + (size_t)next[r]++ * bsize);
+    hak_track_undefined(b, sizeof(*b));
+    if (tail != NULL) {
+      hak_track_undefined(tail, sizeof(*tail));
+      hak_link_set(page, tail, b);
+      hak_track_noaccess(tail, sizeof(*tail));
+    } else {
+      head = b;
+    }
+    hak_track_noaccess(b, sizeof(*b));
+    tail = b;
+  }
+  hak_track_undefined(tail, sizeof(*tail));
+  hak_link_set(page, tail, NULL);
+  hak_track_noaccess(tail, sizeof(*tail));
+  page->free = head;
+}
+
+static void hak_page_extend(hak_tld_t* tld, hak_page_t* page) {
   size_t bsize = page->block_size;
   size_t n = page->reserved - page->capacity;
   size_t carved = (size_t)page->capacity * bsize;
@@ -141,20 +195,26 @@ static void hak_page_extend(const hak_tld_t* tld, hak_page_t* page) {
   if (max < 1) max = 1;
   if (n > max) n = max;
   uint8_t* first = page->start + (size_t)page->capacity * bsize;
-  for (size_t i = 0; i < n; i++) {
-    hak_block_t* b = (hak_block_t*)(first + i * bsize);
-    hak_track_undefined(b, sizeof(*b));
-    hak_block_set_next(tld, b, i + 1 < n ? (hak_block_t*)(first + (i + 1) * bsize) : NULL);
-    hak_track_noaccess(b, sizeof(*b));
+  if (HAK_SECURE && n > 1) {
+    hak_page_extend_shuffled(tld, page, first, n);
+  } else {
+    for (size_t i = 0; i < n; i++) {
+      hak_block_t* b = (hak_block_t*)(first + i * bsize);
+      hak_track_undefined(b, sizeof(*b));
+      b->next = i + 1 < n ? (hak_block_t*)(first + (i + 1) * bsize) : NULL;
+      hak_track_noaccess(b, sizeof(*b));
+    }
+    page->free = (hak_block_t*)first;
+    if hak_unlikely(hak_page_keyed(page)) hak_page_encode_fresh(page, first, n);  // a checked page
   }
-  page->free = (hak_block_t*)first;
   page->capacity += (uint32_t)n;
   page->free_is_zero = page->is_zero_init;
 }
 
 // Moves the blocks other threads freed into the page onto its local_free
-// list: one exchange, then a walk that counts them (and, in checked mode,
-// encodes their links); the walk reads blocks the owner is about to reuse.
+// list: one exchange, then a walk that counts them (their links are encoded
+// with the page's keys already, by the threads that pushed them); the walk
+// reads blocks the owner is about to reuse.
 // Returns whether there were any. Owner only, page not parked as full with
 // an empty list (the exchange would clear HAK_XF_FULL).
 static bool hak_page_take_remote(hak_page_t* page) {
@@ -162,19 +222,20 @@ static bool hak_page_take_remote(hak_page_t* page) {
   // Non-empty, so HAK_XF_FULL is clear, and only the owner sets it.
   hak_block_t* list = (hak_block_t*)atomic_exchange_explicit(&page->xthread_free, 0, memory_order_acquire);
   hak_hb_after(&page->xthread_free);
-  hak_tld_t* tld = page->heap->tld;
   uint32_t n = 1;
   hak_block_t* tail = list;
   for (;;) {
     hak_track_defined(tail, sizeof(*tail));
-    hak_block_t* next = tail->next;
+    hak_block_t* next = hak_link_get(page, tail);
     if (next == NULL) break;
-    if (tld->checked) hak_block_set_next(tld, tail, next);
+    if hak_unlikely((HAK_SECURE || page->has_checked) && (!hak_link_in_page(page, tail, next) || n >= page->reserved)) {
+      _hak_secure_fail("free list corrupted (a block freed by another thread was written to)", tail);
+    }
     hak_track_noaccess(tail, sizeof(*tail));
     tail = next;
     n++;
   }
-  hak_block_set_next(tld, tail, page->local_free);
+  hak_link_set(page, tail, page->local_free);
   hak_track_noaccess(tail, sizeof(*tail));
   page->local_free = list;
   hak_assert_internal(hak_page_used(page) >= n);
@@ -215,7 +276,7 @@ static hak_page_t* hak_heap_page_for(hak_heap_t* heap, size_t cls) {
   }
   hak_page_t* page = _hak_segment_page_alloc(heap, hak_class_slices(cls));
   if (page == NULL) return NULL;
-  hak_page_init(page, cls, heap->tld->checked);
+  hak_page_init(heap->tld, page, cls, heap->tld->checked);
   hak_page_extend(heap->tld, page);
   hak_queue_push_front(heap, q, page);
   return page;
@@ -230,7 +291,7 @@ uint8_t* _hak_page_block_start(const hak_page_t* page, const void* p) {
 // ----- Freeing into a page (owner thread, slow path) -----
 void _hak_page_free_local(hak_page_t* page, hak_block_t* block) {
   hak_heap_t* heap = page->heap;
-  hak_block_set_next(heap->tld, block, page->local_free);
+  hak_link_set(page, block, page->local_free);
   hak_track_noaccess(block, sizeof(*block));
   page->local_free = block;
   page->used_flags--;
@@ -261,8 +322,9 @@ void _hak_heap_drain_notices(hak_heap_t* heap) {
   hak_hb_after(&heap->xthread_notice);
   while (b != NULL) {
     hak_track_defined(b, sizeof(*b));
-    hak_block_t* next = b->next;
-    _hak_page_free_local(hak_page_of(hak_segment_of(b), b), b);
+    hak_page_t* page = hak_page_of(hak_segment_of(b), b);
+    hak_block_t* next = hak_link_get(page, b);  // encoded with b's page's keys, whatever page comes next
+    _hak_page_free_local(page, b);
     b = next;
   }
 }
@@ -313,9 +375,16 @@ void* _hak_page_alloc(hak_heap_t* heap, size_t size, size_t request, hak_site_t 
   }
   hak_block_t* block = page->free;
   hak_track_defined(block, sizeof(*block));
-  hak_block_t* next = hak_block_next(tld, block);
-  if hak_unlikely(tld->checked && next != NULL && !hak_page_is_block(page, next)) {
-    _hak_check_fail("free list corrupted (a freed block was written to)", block, (int)cls, site);
+  hak_block_t* next;
+  if (!hak_page_keyed(page)) {
+    next = block->next;
+  } else if (HAK_SECURE) {
+    next = hak_secure_pop_next(page, block);
+  } else {  // a checked page
+    next = hak_link_decode(page->keys, block->next);
+    if hak_unlikely(next != NULL && !hak_page_is_block(page, next)) {
+      _hak_check_fail("free list corrupted (a freed block was written to)", block, (int)cls, site);
+    }
   }
   page->free = next;
   page->used_flags++;
@@ -356,6 +425,24 @@ void _hak_check_free(hak_page_t* page, uint8_t* block, const void* p, hak_site_t
 }
 
 // ----- Misuse reports (checked mode's findings, invalid pointers) -----
+// A corrupted free list or an invalid free found by the hardened build's
+// checks (or by checked pages' list checks): always fatal.
+void _hak_secure_fail(const char* what, const void* p) {
+  _hak_fatal("%s: %p; aborting", what, p);
+}
+
+// hak_secure_free_check's slow branch: p is not a block start, or its first
+// word decodes to a block of the page or to NULL. That is a double free if
+// the decoded link is exactly a carved block (or NULL); otherwise the
+// program's data matched the cheap test by chance and the free goes on.
+void _hak_secure_free_fail(const hak_page_t* page, const void* p, const hak_block_t* next) {
+  size_t off = (size_t)((const uint8_t*)p - page->start);
+  if (off >= hak_page_bytes(page) || off % page->block_size != 0) {
+    _hak_secure_fail("invalid free: not the start of a block (an interior or stray pointer)", p);
+  }
+  if (next == NULL || hak_page_is_block(page, next)) _hak_secure_fail("double free (the block is free already)", p);
+}
+
 void _hak_check_fail(const char* what, const void* p, int size_class, hak_site_t site) {
   if (size_class >= 0) {
     _hak_fatal("checked mode: %s: %p (size class %d, %u bytes, site %s); aborting", what, p, size_class,

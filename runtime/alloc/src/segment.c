@@ -30,6 +30,93 @@ static hak_segment_t* seg_cache;  // empty segments, linked by next
 static size_t seg_cache_count;
 
 #define HAK_SLICES_ALL (~(uint64_t)0)
+// The slices pages may use: all of them, or in hardened builds all but the
+// last, which is a guard: an overflow off the end of the segment faults
+// there instead of reaching the next segment's header.
+#define HAK_SLICES_USABLE (HAK_SECURE ? HAK_SLICES_ALL >> 1 : HAK_SLICES_ALL)
+
+// ----- Hardened builds: address ranges kept for their subsystem -----
+// Memory a subsystem gave back does not go back to the OS's address space,
+// where the next mmap of any subsystem could get it (and a dangling pointer
+// of the json heap would reach the vm's objects): its pages are released
+// (mapped again inaccessible: they cost no memory) and the range is kept for
+// the next segment or whale of the same subsystem. Up to HAK_KEPT_MAX bytes
+// of address space; past that, ranges go back to the OS (docs/security.md).
+#define HAK_KEPT_MAX ((size_t)1 << 40)
+typedef struct hak_kept_s {
+  uintptr_t addr;  // 4 MiB-aligned
+  size_t size;
+  uint8_t sub;
+} hak_kept_t;
+static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
+static hak_kept_t* kept;  // kept_count ranges of kept_cap (prim pages)
+static size_t kept_count, kept_cap, kept_bytes;
+
+// Keeps [addr, addr+size) for subsystem sub; false: the caller unmaps it.
+bool _hak_kept_put(uint8_t sub, void* addr, size_t size) {
+  if (!HAK_SECURE) return false;
+  bool ok = false;
+  pthread_mutex_lock(&kept_lock);
+  if (kept_count == kept_cap && kept_bytes + size <= HAK_KEPT_MAX) {
+    size_t cap = kept_cap ? 2 * kept_cap : 256;
+    hak_kept_t* grown = _hak_prim_pages(cap * sizeof(hak_kept_t));
+    if (grown != NULL) {
+      if (kept_count) memcpy(grown, kept, kept_count * sizeof(hak_kept_t));
+      _hak_prim_pages_free(kept, kept_cap * sizeof(hak_kept_t));
+      kept = grown;
+      kept_cap = cap;
+    }
+  }
+  if (kept_count < kept_cap && kept_bytes + size <= HAK_KEPT_MAX && _hak_prim_reserve(addr, size) == 0) {
+    kept[kept_count++] = (hak_kept_t){(uintptr_t)addr, size, sub};
+    kept_bytes += size;
+    ok = true;
+  }
+  pthread_mutex_unlock(&kept_lock);
+  return ok;
+}
+
+// The OS refused a mapping: with the address space full (RLIMIT_AS, or a
+// small machine) the kept ranges, sized for what each subsystem freed, may
+// be all that is left. They go back to the OS, which may give them to any
+// subsystem: running out of address space ends the partitioning rather than
+// fail the allocation (docs/security.md). Returns whether there were any.
+bool _hak_kept_flush(void) {
+  if (!HAK_SECURE) return false;
+  pthread_mutex_lock(&kept_lock);
+  bool any = kept_count != 0;
+  for (size_t i = 0; i < kept_count; i++) _hak_prim_unmap((void*)kept[i].addr, kept[i].size);
+  kept_count = 0;
+  kept_bytes = 0;
+  pthread_mutex_unlock(&kept_lock);
+  return any;
+}
+
+// Fresh zeroed memory of `need` bytes at a 4 MiB boundary from a range kept
+// for subsystem sub; NULL when none fits (or the OS refuses).
+void* _hak_kept_take(uint8_t sub, size_t need) {
+  if (!HAK_SECURE) return NULL;
+  void* got = NULL;
+  pthread_mutex_lock(&kept_lock);
+  for (size_t i = 0; i < kept_count; i++) {
+    hak_kept_t* k = &kept[i];
+    if (k->sub != sub || k->size < need || _hak_prim_commit((void*)k->addr, need) != 0) continue;
+    got = (void*)k->addr;
+    // The rest from the next 4 MiB boundary stays kept; the bytes between
+    // stay reserved, inaccessible, and out of every list.
+    uintptr_t end = k->addr + k->size, rest = (k->addr + need + HAK_SEGMENT_MASK) & ~(uintptr_t)HAK_SEGMENT_MASK;
+    kept_bytes -= (rest < end ? rest : end) - k->addr;
+    if (rest < end) {
+      k->addr = rest;
+      k->size = end - rest;
+    } else {
+      *k = kept[--kept_count];
+    }
+    break;
+  }
+  pthread_mutex_unlock(&kept_lock);
+  return got;
+}
 
 // ----- Segment map -----
 void _hak_segmap_set(uintptr_t addr, size_t size, uint8_t value) {
@@ -49,19 +136,35 @@ static size_t hak_segment_header_size(void) {
   return _hak_prim_page_round(sizeof(hak_segment_t));
 }
 
+// Hardened builds: a guard page between the header and the first blocks (so
+// an underflow of the first block cannot rewrite the page descriptors), and
+// the last slice (HAK_SLICES_USABLE).
+static int hak_segment_guard(hak_segment_t* seg) {
+  if (!HAK_SECURE) return 0;
+  int err = _hak_prim_guard((uint8_t*)seg + hak_segment_header_size(), _hak_prim_page_size());
+  if (err == 0) err = _hak_prim_guard((uint8_t*)seg + (HAK_SLICES - 1) * HAK_SLICE_SIZE, HAK_SLICE_SIZE);
+  return err;
+}
+
 static void hak_segment_unmap(hak_segment_t* seg) {
   _hak_segmap_set((uintptr_t)seg, HAK_SEGMENT_SIZE, HAK_SEGMAP_NONE);
-  _hak_prim_unmap(seg, HAK_SEGMENT_SIZE);
+  if (!_hak_kept_put(seg->subsys, seg, HAK_SEGMENT_SIZE)) _hak_prim_unmap(seg, HAK_SEGMENT_SIZE);
   atomic_fetch_add(&_hak_gstats.munmap_calls, 1);
   _hak_stat_add(&_hak_gstats.mapped_current, &_hak_gstats.mapped_peak, -(int64_t)HAK_SEGMENT_SIZE);
   _hak_stat_add(&_hak_gstats.segments_current, &_hak_gstats.segments_peak, -1);
 }
 
-static hak_segment_t* hak_segment_cache_pop(void) {
+// A cached segment for a heap of subsystem `sub`: any, or in hardened builds
+// one that last served that subsystem (memory one subsystem freed is never
+// handed to another: a dangling pointer of the json heap cannot reach the
+// vm's objects).
+static hak_segment_t* hak_segment_cache_pop(uint8_t sub) {
   pthread_mutex_lock(&seg_lock);
-  hak_segment_t* seg = seg_cache;
+  hak_segment_t** link = &seg_cache;
+  while (HAK_SECURE && *link != NULL && (*link)->subsys != sub) link = &(*link)->next;
+  hak_segment_t* seg = *link;
   if (seg != NULL) {
-    seg_cache = seg->next;
+    *link = seg->next;
     seg_cache_count--;
     atomic_fetch_sub(&_hak_gstats.segments_cached, 1);
   }
@@ -105,27 +208,46 @@ bool _hak_segment_cache_flush(bool force) {
 }
 
 // ----- Segments -----
-static hak_segment_t* hak_segment_map_new(void* hint) {
-  void* mem = NULL;
-  if (_hak_prim_map(HAK_SEGMENT_SIZE, HAK_SEGMENT_SIZE, hint, &mem) != 0) return NULL;
+// Is addr in a guard page of a segment? (Hardened builds; called from the
+// SIGSEGV handler, init.c: reads only memory the segment map says is ours.)
+bool _hak_segment_guard_at(uintptr_t addr) {
+  uint8_t v = hak_segmap_get(addr);
+  if (!HAK_SECURE || v == HAK_SEGMAP_NONE || v == HAK_SEGMAP_INTERIOR || v == HAK_SEGMAP_WHALE_PREV) return false;
+  uintptr_t seg = addr & ~(uintptr_t)HAK_SEGMENT_MASK, off = addr - seg, header = hak_segment_header_size();
+  if (*(const uint8_t*)seg != HAK_SEG_SLICED) return false;
+  return (off >= header && off < header + _hak_prim_page_size()) || off >= (HAK_SLICES - 1) * HAK_SLICE_SIZE;
+}
+
+static hak_segment_t* hak_segment_map_new(uint8_t sub, void* hint) {
+  void* mem = _hak_kept_take(sub, HAK_SEGMENT_SIZE);
+  if (mem == NULL && _hak_prim_map(HAK_SEGMENT_SIZE, HAK_SEGMENT_SIZE, hint, &mem) != 0 &&
+      (!_hak_kept_flush() || _hak_prim_map(HAK_SEGMENT_SIZE, HAK_SEGMENT_SIZE, hint, &mem) != 0)) {
+    return NULL;
+  }
   atomic_fetch_add(&_hak_gstats.mmap_calls, 1);
   _hak_stat_add(&_hak_gstats.mapped_current, &_hak_gstats.mapped_peak, (int64_t)HAK_SEGMENT_SIZE);
   _hak_stat_add(&_hak_gstats.segments_current, &_hak_gstats.segments_peak, 1);
   hak_segment_t* seg = (hak_segment_t*)mem;  // fresh memory is zero: no memset (lesson of the original hakmem)
+  seg->subsys = sub;
+  if (hak_segment_guard(seg) != 0) {
+    hak_segment_unmap(seg);
+    return NULL;
+  }
   seg->kind = HAK_SEG_SLICED;
-  seg->first_offset = hak_segment_header_size();
+  seg->first_offset = hak_segment_header_size() + (HAK_SECURE ? _hak_prim_page_size() : 0);
   seg->zero_slices = HAK_SLICES_ALL;
   seg->dirty_slices = 0;
   return seg;
 }
 
 static hak_segment_t* hak_segment_new(hak_heap_t* heap) {
-  hak_segment_t* seg = hak_segment_cache_pop();
-  if (seg == NULL) seg = hak_segment_map_new(heap->segments != NULL ? (uint8_t*)heap->segments + HAK_SEGMENT_SIZE : NULL);  // near the first: contiguous mappings
+  hak_segment_t* seg = hak_segment_cache_pop(heap->subsys);
+  if (seg == NULL) seg = hak_segment_map_new(heap->subsys, heap->segments != NULL ? (uint8_t*)heap->segments + HAK_SEGMENT_SIZE : NULL);  // near the first: contiguous mappings
   if (seg == NULL) return NULL;
   seg->heap = heap;
   seg->map_id = heap->tld->map_id;
-  seg->free_slices = HAK_SLICES_ALL;
+  seg->subsys = heap->subsys;
+  seg->free_slices = HAK_SLICES_USABLE;
   for (size_t i = 0; i < HAK_SLICES; i++) seg->slice_page[i] = &_hak_page_empty;
   // Appended: page allocation searches the oldest segments first, so the
   // free (often still committed) slices they have are reused before the
@@ -147,7 +269,7 @@ static hak_segment_t* hak_segment_new(hak_heap_t* heap) {
 // Gives an empty segment back: to the cache, or to the OS when it is full.
 void _hak_segment_release(hak_segment_t* seg) {
   hak_heap_t* heap = seg->heap;
-  hak_assert_internal(seg->free_slices == HAK_SLICES_ALL);
+  hak_assert_internal(seg->free_slices == HAK_SLICES_USABLE);
   heap->tld->dirty_bytes -= (int64_t)__builtin_popcountll(seg->dirty_slices) * (int64_t)HAK_SLICE_SIZE;  // the cache's now
   if (seg->prev != NULL) seg->prev->next = seg->next;
   else heap->segments = seg->next;
@@ -200,12 +322,6 @@ hak_page_t* _hak_segment_page_alloc(hak_heap_t* heap, size_t slices) {
   if (heap->tld->dirty_bytes > 0) {
     for (seg = heap->segments; seg != NULL; seg = seg->next) {
       index = hak_find_run(seg->free_slices & seg->dirty_slices, slices);
-      if (index >= 0) break;
-    }
-  }
-  if (seg == NULL) {
-    for (seg = heap->segments; seg != NULL; seg = seg->next) {
-      index = hak_find_run(seg->free_slices, slices);
       if (index >= 0) break;
     }
   }
@@ -311,7 +427,7 @@ void _hak_segment_page_free(hak_page_t* page) {
       if (tld->next_purge == 0 || seg->purge_at < tld->next_purge) tld->next_purge = seg->purge_at;
     }
   }
-  if (seg->free_slices == HAK_SLICES_ALL) _hak_segment_release(seg);
+  if (seg->free_slices == HAK_SLICES_USABLE) _hak_segment_release(seg);
 }
 
 // Purges the slices of a segment that have been free and dirty for at
@@ -364,10 +480,16 @@ void _hak_segment_purge(hak_segment_t* seg, int64_t now, bool force) {
 
 // ----- Fork -----
 void _hak_segment_lock(bool lock) {
-  if (lock) pthread_mutex_lock(&seg_lock);
-  else pthread_mutex_unlock(&seg_lock);
+  if (lock) {
+    pthread_mutex_lock(&seg_lock);
+    pthread_mutex_lock(&kept_lock);
+  } else {
+    pthread_mutex_unlock(&kept_lock);
+    pthread_mutex_unlock(&seg_lock);
+  }
 }
 
 void _hak_segment_fork_child(void) {
   pthread_mutex_init(&seg_lock, NULL);
+  pthread_mutex_init(&kept_lock, NULL);
 }

@@ -212,6 +212,7 @@ const char* _hak_site_label(hak_site_t site) {
 }
 
 void _hak_invalid_pointer(const char* op, const void* p, const char* why, hak_site_t site) {
+  if (HAK_SECURE) _hak_fatal("invalid %s: %s: %p (site %s); aborting", op, why, p, _hak_site_label(site));
   if (_hak_option_fast(HAK_OPT_CHECK) || _hak_option_fast(HAK_OPT_ABORT_ON_INVALID)) {
     _hak_fatal("checked mode: invalid %s: %s: %p (site %s); aborting", op, why, p, _hak_site_label(site));
   }

@@ -29,8 +29,32 @@ static uint8_t* hak_whale_block(const hak_whale_t* w) {
   return w->map_base + w->user_offset;
 }
 
+// Hardened builds end a whale's mapping with a guard page, and put one right
+// before the block (user_offset is then at least two pages, so the header
+// has a page of its own): an overflow or underflow of the block faults
+// instead of reaching the header or the next mapping.
+static size_t hak_whale_guard_size(void) {
+  return HAK_SECURE ? _hak_prim_page_size() : 0;
+}
+
+static uint8_t* hak_whale_end(const hak_whale_t* w) {
+  return w->map_base + w->map_size - hak_whale_guard_size();
+}
+
 size_t _hak_whale_usable(const hak_whale_t* w, const void* p) {
-  return (size_t)(w->map_base + w->map_size - (const uint8_t*)p);
+  return (size_t)(hak_whale_end(w) - (const uint8_t*)p);
+}
+
+// Sets (on) or lifts the guard pages of w; 0 or the OS's error, with nothing
+// changed. Lifted around a remap: mremap moves one mapping of one protection.
+static int hak_whale_guard(hak_whale_t* w, bool on) {
+  if (!HAK_SECURE) return 0;
+  size_t page = _hak_prim_page_size();
+  int (*op)(void*, size_t) = on ? _hak_prim_guard : _hak_prim_unguard;
+  int (*undo)(void*, size_t) = on ? _hak_prim_unguard : _hak_prim_guard;
+  int err = op(hak_whale_block(w) - page, page);
+  if (err == 0 && (err = op(hak_whale_end(w), page)) != 0) undo(hak_whale_block(w) - page, page);
+  return err;
 }
 
 // Marks the map for a whale: its header chunk, the block's chunk, the rest.
@@ -66,17 +90,40 @@ static void hak_whale_unmap(hak_whale_t* w) {
   uint8_t* base = w->map_base;
   size_t size = w->map_size;
   _hak_segmap_set((uintptr_t)base, size, HAK_SEGMAP_NONE);
-  _hak_prim_unmap(base, size);
+  if (!_hak_kept_put(w->subsys, base, size)) _hak_prim_unmap(base, size);
   atomic_fetch_add(&_hak_gstats.munmap_calls, 1);
   _hak_stat_add(&_hak_gstats.mapped_current, &_hak_gstats.mapped_peak, -(int64_t)size);
 }
 
+// Is addr in a guard page of a whale? (Hardened builds; called from the
+// SIGSEGV handler, init.c: reads only memory the segment map says is ours.)
+bool _hak_whale_guard_at(uintptr_t addr) {
+  if (!HAK_SECURE) return false;
+  size_t i = addr >> HAK_SEGMENT_SHIFT, page = _hak_prim_page_size();
+  uint8_t v = hak_segmap_get(addr);
+  if (v == HAK_SEGMAP_WHALE_PREV) {
+    i--;
+  } else if (v == HAK_SEGMAP_INTERIOR) {  // the header is in the nearest chunk below marked SLOW
+    while (i > 0 && hak_segmap_get((uintptr_t)i << HAK_SEGMENT_SHIFT) == HAK_SEGMAP_INTERIOR) i--;
+  } else if (v != HAK_SEGMAP_SLOW && v != HAK_SEGMAP_CACHED) {
+    return false;
+  }
+  uint8_t hv = hak_segmap_get((uintptr_t)i << HAK_SEGMENT_SHIFT);
+  if (hv != HAK_SEGMAP_SLOW && hv != HAK_SEGMAP_CACHED && hv != HAK_SEGMAP_WHALE_PREV) return false;
+  const hak_whale_t* w = (const hak_whale_t*)((uintptr_t)i << HAK_SEGMENT_SHIFT);
+  if (w->kind != HAK_SEG_WHALE) return false;
+  uintptr_t block = (uintptr_t)hak_whale_block(w), end = (uintptr_t)hak_whale_end(w);
+  return (addr >= block - page && addr < block) || (addr >= end && addr < end + page);
+}
+
 // A cached whale whose mapping holds `need` bytes without wasting more than
-// half of it; under whale_lock.
-static hak_whale_t* hak_whale_cache_take(size_t need) {
+// half of it (in hardened builds, one that last served subsystem `sub`);
+// under whale_lock.
+static hak_whale_t* hak_whale_cache_take(size_t need, uint8_t sub) {
   hak_whale_t** best = NULL;
   for (hak_whale_t** link = &whale_cache; *link != NULL; link = &(*link)->next) {
     size_t have = (*link)->map_size;
+    if (HAK_SECURE && (*link)->subsys != sub) continue;
     if (have >= need && have / 2 <= need && (best == NULL || have < (*best)->map_size)) best = link;
   }
   if (best == NULL) return NULL;
@@ -92,20 +139,33 @@ static hak_whale_t* hak_whale_cache_take(size_t need) {
 
 void* _hak_whale_alloc(hak_heap_t* heap, size_t size, size_t align, bool zero, hak_site_t site) {
   bool huge_align = align >= HAK_SEGMENT_SIZE;
-  size_t user_offset = huge_align ? align : align > HAK_WHALE_HEADER ? align : HAK_WHALE_HEADER;
+  size_t header = HAK_SECURE ? 2 * _hak_prim_page_size() : HAK_WHALE_HEADER;  // hardened: header page, guard page
+  size_t user_offset = huge_align ? align : align > header ? align : header;
   if (size > ((size_t)1 << 46) || user_offset > ((size_t)1 << 46)) {
     errno = ENOMEM;
     return NULL;
   }
-  size_t need = _hak_prim_page_round(user_offset + (size == 0 ? 1 : size));  // the block's first byte is mapped
+  // The block's first byte is mapped; then the guard page, if any.
+  size_t need = _hak_prim_page_round(user_offset + (size == 0 ? 1 : size)) + hak_whale_guard_size();
   hak_whale_t* w = NULL;
   bool fresh = false;
   pthread_mutex_lock(&whale_lock);
-  if (!huge_align) w = hak_whale_cache_take(need);
+  if (!huge_align) w = hak_whale_cache_take(need, heap->subsys);
   pthread_mutex_unlock(&whale_lock);
+  if (w != NULL && HAK_SECURE && w->user_offset != user_offset) {  // its front guard moves
+    if (hak_whale_guard(w, false) == 0) {
+      w->user_offset = user_offset;
+      if (hak_whale_guard(w, true) == 0) goto ready;
+    }
+    hak_whale_unmap(w);
+    errno = ENOMEM;
+    return NULL;
+  }
   if (w == NULL) {
-    void* base = NULL;
-    if (_hak_prim_map(need, huge_align ? align : HAK_SEGMENT_SIZE, NULL, &base) != 0) {
+    void* base = huge_align ? NULL : _hak_kept_take(heap->subsys, need);
+    size_t map_align = huge_align ? align : HAK_SEGMENT_SIZE;
+    if (base == NULL && _hak_prim_map(need, map_align, NULL, &base) != 0 &&
+        (!_hak_kept_flush() || _hak_prim_map(need, map_align, NULL, &base) != 0)) {
       errno = ENOMEM;
       return NULL;
     }
@@ -114,10 +174,19 @@ void* _hak_whale_alloc(hak_heap_t* heap, size_t size, size_t align, bool zero, h
     w = (hak_whale_t*)((uint8_t*)base + (huge_align ? align - HAK_SEGMENT_SIZE : 0));
     w->map_base = (uint8_t*)base;
     w->map_size = need;
+    w->user_offset = user_offset;
+    w->subsys = heap->subsys;
+    if (hak_whale_guard(w, true) != 0) {
+      hak_whale_unmap(w);
+      errno = ENOMEM;
+      return NULL;
+    }
     fresh = true;
   }
+ready:
   w->kind = HAK_SEG_WHALE;
   w->user_offset = user_offset;
+  w->subsys = heap->subsys;
   w->size = size;
   hak_whale_map_mark(w, true);
   pthread_mutex_lock(&whale_lock);
@@ -213,10 +282,13 @@ void* _hak_whale_realloc(hak_whale_t* w, void* p, size_t size, hak_site_t site) 
     return NULL;
   }
   size_t old_usable = _hak_whale_usable(w, p);
-  size_t need = size > ((size_t)1 << 46) ? 0 : _hak_prim_page_round(w->user_offset + size);
+  size_t need = size > ((size_t)1 << 46) ? 0 : _hak_prim_page_round(w->user_offset + size) + hak_whale_guard_size();
   void* result = NULL;
   if (need == 0) {
     errno = ENOMEM;
+  } else if (hak_whale_guard(w, false) != 0) {  // hardened builds: lifted for the remap, set again below
+    errno = ENOMEM;
+    need = 0;
   } else if (need <= w->map_size) {
     if (need < w->map_size) {
       // The 4 MiB chunks the mapping will no longer reach are unmarked before
@@ -267,6 +339,11 @@ void* _hak_whale_realloc(hak_whale_t* w, void* p, size_t size, hak_site_t site) 
     } else {
       errno = ENOMEM;
     }
+  }
+  if (need != 0 && hak_whale_guard(w, true) != 0) {
+    // The block is intact and its size right; only its guards are missing.
+    _hak_message("hardened build: the guard pages of the block at %p could not be set again (the OS refused mprotect)",
+                 (void*)hak_whale_block(w));
   }
   pthread_mutex_unlock(&whale_lock);
   if (result != NULL) {

@@ -24,8 +24,20 @@ int _hak_prim_purge(void* addr, size_t size);
 int _hak_prim_remap_inplace(void* addr, size_t old_size, size_t new_size);
 // Moves a mapping to `dest` (a mapping of new_size the caller made and gives up).
 int _hak_prim_remap_to(void* addr, size_t old_size, size_t new_size, void* dest);
+// Hardened builds' guard pages: makes the pages inaccessible (any access
+// faults), or read-write again. Fails like mmap (the count of mappings is
+// bounded, and a guard splits one).
+int _hak_prim_guard(void* addr, size_t size);
+int _hak_prim_unguard(void* addr, size_t size);
+// Hardened builds' kept address ranges: releases the pages of a mapping and
+// keeps its range reserved (inaccessible), or maps fresh zeroed read-write
+// pages over part of such a range again.
+int _hak_prim_reserve(void* addr, size_t size);
+int _hak_prim_commit(void* addr, size_t size);
 
 size_t _hak_prim_page_size(void);
+// `n` bytes from the kernel's random source (getrandom); 0 or its errno.
+int _hak_prim_random(void* buf, size_t n);
 // HAK_FAULTS builds (tests): the OS says yes again from now on (prim.c).
 void _hak_prim_fault_stop(void);
 // n rounded up to whole OS pages (n <= SIZE_MAX - page size).

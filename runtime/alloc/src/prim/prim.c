@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,7 +21,8 @@
 // ----- Fault injection (builds with HAK_FAULTS=1, for tests) -----
 // The OS refuses a share of the memory calls, as a machine out of memory or
 // address space would: each call of a kind named in HAKMEM_FAULT_OPS
-// (letters m: mmap, u: munmap, p: madvise, r: mremap; default all) fails
+// (letters m: mmap, u: munmap, p: madvise, r: mremap, g: mprotect of the
+// hardened build's guard pages; default all) fails
 // with ENOMEM with probability HAKMEM_FAULT_PERMILLE/1000 (a stream seeded
 // by HAKMEM_FAULT_SEED), between the HAKMEM_FAULT_AFTER-th and the
 // HAKMEM_FAULT_UNTIL-th memory call of the process (default: from the first,
@@ -51,7 +53,7 @@ static bool prim_fault(char op) {
       F.after = prim_env_u64("HAKMEM_FAULT_AFTER", 0);
       F.until = prim_env_u64("HAKMEM_FAULT_UNTIL", UINT64_MAX);
       const char* ops = getenv("HAKMEM_FAULT_OPS");
-      for (const char* c = ops != NULL && *ops != 0 ? ops : "mupr"; *c; c++) F.ops[(unsigned char)*c & 127] = true;
+      for (const char* c = ops != NULL && *ops != 0 ? ops : "muprg"; *c; c++) F.ops[(unsigned char)*c & 127] = true;
       atomic_store_explicit(&F.state, 2, memory_order_release);
     } else {
       while (atomic_load_explicit(&F.state, memory_order_acquire) != 2) {
@@ -135,6 +137,42 @@ void _hak_prim_pages_free(void* p, size_t size) {
 int _hak_prim_purge(void* addr, size_t size) {
   if (prim_fault('p')) return ENOMEM;
   return madvise(addr, size, MADV_DONTNEED) == 0 ? 0 : errno;
+}
+
+int _hak_prim_guard(void* addr, size_t size) {
+  if (prim_fault('g')) return ENOMEM;
+  return mprotect(addr, size, PROT_NONE) == 0 ? 0 : errno;
+}
+
+int _hak_prim_unguard(void* addr, size_t size) {
+  if (prim_fault('g')) return ENOMEM;
+  return mprotect(addr, size, PROT_READ | PROT_WRITE) == 0 ? 0 : errno;
+}
+
+int _hak_prim_reserve(void* addr, size_t size) {
+  if (prim_fault('m')) return ENOMEM;
+  void* p = mmap(addr, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+  return p == MAP_FAILED ? errno : 0;
+}
+
+int _hak_prim_commit(void* addr, size_t size) {
+  if (prim_fault('m')) return ENOMEM;
+  void* p = mmap(addr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+  return p == MAP_FAILED ? errno : 0;
+}
+
+int _hak_prim_random(void* buf, size_t n) {
+  uint8_t* b = (uint8_t*)buf;
+  while (n > 0) {
+    ssize_t got = getrandom(b, n, 0);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    b += got;
+    n -= (size_t)got;
+  }
+  return 0;
 }
 
 int _hak_prim_remap_inplace(void* addr, size_t old_size, size_t new_size) {
