@@ -6,7 +6,8 @@
    after building and after every pass unless --no-verify. Exit status: 0;
    2 for syntax errors (FILE:LINE:COL: syntax error: MESSAGE on stderr), bad
    usage and bytecode limits; 1 when the file cannot be read, memory runs out
-   or a verifier fails. hak_mir_opts is the one table of its options (the
+   (hakmem: out of memory reading|compiling FILE; the MIR of the functions
+   before stays printed) or a verifier fails. hak_mir_opts is the one table of its options (the
    parser's and --help's, cli.h). */
 #include <getopt.h>
 #include <stdio.h>
@@ -29,7 +30,7 @@ static const cli_spec_t hak_mir_spec = {
     .operands = "FILE.hk",
     .summary = "Compiles the script and prints the MIR of every function (docs/mir.md).",
     .opts = hak_mir_opts,
-    .epilogue = "Exit status: 0; 1 when FILE cannot be read or a verifier fails;\n"
+    .epilogue = "Exit status: 0; 1 when FILE cannot be read, memory runs out or a verifier fails;\n"
                 "2 for syntax errors, bytecode limits and bad usage.\n"};
 
 int hak_cmd_mir(int argc, char** argv) {

@@ -170,12 +170,64 @@ static void test_hakmem_bulk_release(void** state) {
   hbc_module_free(m);
 }
 
+// Compiles program with the MIR dump on, into a fresh string (free it).
+static char* mir_dump_of(failing_alc_t* t, bool optimize, hmir_status_t* st) {
+  hmir_options_t opt;
+  hmir_options_init(&opt);
+  opt.optimize = optimize;
+  opt.alc = &t->alc;
+  char *buf = NULL, *dump = NULL;
+  size_t len = 0, dlen = 0;
+  opt.diag = open_memstream(&buf, &len);
+  opt.dump_mir = open_memstream(&dump, &dlen);
+  hbc_module_t* m = NULL;
+  *st = hmir_compile_source("o.hk", program, strlen(program), &opt, &m);
+  fclose(opt.diag);
+  fclose(opt.dump_mir);
+  if (*st != HMIR_OK) assert_non_null(strstr(buf, "out of memory"));
+  free(buf);
+  hbc_module_free(m);
+  return dump;
+}
+
 // Every allocation failing in turn: HMIR_ERR_NOMEM and its message, or
-// success once no allocation fails; nothing leaked either way.
-static void check_oom(bool bulk, bool optimize) {
+// success once no allocation fails; nothing leaked either way. With the
+// MIR dump on (dump), a compile that succeeds wrote the same text as one
+// without failures, and one that failed a prefix of it.
+static void check_oom(bool bulk, bool optimize, bool dump) {
   bool done = false;
   long fails = 0;
-  for (long at = 1; !done; at++) {
+  char* want = NULL;
+  if (dump) {
+    failing_alc_t t;
+    failing_alc_init(&t, MIR_ALC_MASK, bulk ? FAILING_ALC_BULK : 0);
+    hmir_status_t st;
+    want = mir_dump_of(&t, optimize, &st);
+    assert_int_equal(st, HMIR_OK);
+    failing_alc_drain(&t);
+  }
+  for (long at = 1; dump && !done; at++) {
+    failing_alc_t t;
+    failing_alc_init(&t, MIR_ALC_MASK, bulk ? FAILING_ALC_BULK : 0);
+    t.fail_at = at;
+    hmir_status_t st;
+    char* got = mir_dump_of(&t, optimize, &st);
+    if (st == HMIR_OK) {
+      assert_string_equal(got, want);
+      done = t.attempts < at;
+    } else {
+      assert_int_equal(st, HMIR_ERR_NOMEM);
+      assert_true(strncmp(want, got, strlen(got)) == 0);
+      fails++;
+    }
+    free(got);
+    assert_int_equal(t.bad, 0);
+    assert_int_equal(t.live, 0);
+    failing_alc_drain(&t);
+    assert_true(at < 100000);
+  }
+  free(want);
+  for (long at = 1; !dump && !done; at++) {
     failing_alc_t t;
     failing_alc_init(&t, MIR_ALC_MASK, bulk ? FAILING_ALC_BULK : 0);
     t.fail_at = at;
@@ -211,9 +263,16 @@ static void check_oom(bool bulk, bool optimize) {
 
 static void test_oom(void** state) {
   (void)state;
-  check_oom(true, true);
-  check_oom(false, true);
-  check_oom(true, false);
+  check_oom(true, true, false);
+  check_oom(false, true, false);
+  check_oom(true, false, false);
+}
+
+// The dump's own allocations failing: out of memory, never a different text.
+static void test_oom_dump(void** state) {
+  (void)state;
+  check_oom(true, true, true);
+  check_oom(false, false, true);
 }
 
 static void* compile_thread(void* arg) {
@@ -252,7 +311,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_statuses), cmocka_unit_test(test_files),
       cmocka_unit_test(test_dumps),    cmocka_unit_test(test_contexts),
-      cmocka_unit_test(test_hakmem_bulk_release), cmocka_unit_test(test_oom),
+      cmocka_unit_test(test_hakmem_bulk_release), cmocka_unit_test(test_oom), cmocka_unit_test(test_oom_dump),
       cmocka_unit_test(test_threads),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -116,8 +116,9 @@ int hmir_optimize(hmir_func_t* f, bool verify, char* err, size_t errlen);
 //     br %2, b1, b2
 //   ...
 // Values and blocks are numbered in layout order, so the text of equal IR is
-// equal whatever was built and deleted before.
-void hmir_dump(const hmir_func_t* f, FILE* out);
+// equal whatever was built and deleted before. Returns 0, or -1 out of
+// memory (the numbering needs two blocks), with nothing written.
+int hmir_dump(const hmir_func_t* f, FILE* out);
 
 // Statistics of a function (for benchmarks and tests).
 typedef struct hmir_func_stats_s {

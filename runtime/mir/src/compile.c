@@ -66,7 +66,7 @@ static hmir_status_t hmir_compile_fn(hmir_driver_t* d, uint32_t index) {
     int r = hmir_optimize(f, d->opt->verify, err, sizeof err);
     st = r == -1 ? HMIR_ERR_NOMEM : r == -2 ? HMIR_ERR_INTERNAL : HMIR_OK;
   }
-  if (st == HMIR_OK && d->opt->dump_mir) hmir_dump(f, d->opt->dump_mir);
+  if (st == HMIR_OK && d->opt->dump_mir && hmir_dump(f, d->opt->dump_mir) != 0) st = HMIR_ERR_NOMEM;
   if (st == HMIR_OK) st = _hmir_lower(f, d->m, index, err, sizeof err);
   hmir_func_free(f);
   return st == HMIR_OK ? st : hmir_report(d, st, err);

@@ -15,7 +15,7 @@
 typedef struct hmir_dumper_s {
   const hmir_func_t* f;
   FILE* out;
-  uint32_t* vnum;   // display number per value id (NULL: print ids)
+  uint32_t* vnum;   // display number per value id
   uint32_t* bnum;   // display number per block id
 } hmir_dumper_t;
 
@@ -45,12 +45,12 @@ static void hmir_dump_const(const hmir_instr_t* i, FILE* out) {
 
 static void hmir_dump_value(const hmir_dumper_t* d, const hmir_instr_t* v) {
   if (v == NULL) fputs("%?", d->out);
-  else if (d->vnum && v->block) fprintf(d->out, "%%%u", d->vnum[v->id]);
+  else if (v->block) fprintf(d->out, "%%%u", d->vnum[v->id]);
   else fprintf(d->out, "%%id%u%s", v->id, v->block ? "" : "(removed)");
 }
 
 static void hmir_dump_block_name(const hmir_dumper_t* d, const hmir_block_t* b) {
-  fprintf(d->out, "b%u", d->bnum ? d->bnum[b->id] : b->id);
+  fprintf(d->out, "b%u", d->bnum[b->id]);
 }
 
 static const char* hmir_fn_name(const hmir_dumper_t* d, uint32_t index) {
@@ -140,21 +140,20 @@ static void hmir_dump_header(const hmir_func_t* f, FILE* out) {
   fputs(")\n", out);
 }
 
-void hmir_dump(const hmir_func_t* f, FILE* out) {
-  if (f == NULL) return;
+int hmir_dump(const hmir_func_t* f, FILE* out) {
+  if (f == NULL) return 0;
   const hak_alc_t* alc = f->mem.alc;
   size_t vbytes = (size_t)(f->next_id + 1) * sizeof(uint32_t), bbytes = (size_t)(f->next_block + 1) * sizeof(uint32_t);
   hmir_dumper_t d = {f, out, alc->alloc(alc->ctx, vbytes, HMIR_SITE("mir.dump")), alc->alloc(alc->ctx, bbytes, HMIR_SITE("mir.dump"))};
-  if (d.vnum == NULL || d.bnum == NULL) {  // out of memory: print raw ids
+  if (d.vnum == NULL || d.bnum == NULL) {  // out of memory: nothing written (a text with raw ids would differ)
     if (d.vnum) alc->free(alc->ctx, d.vnum, vbytes, HMIR_SITE("mir.dump"));
     if (d.bnum) alc->free(alc->ctx, d.bnum, bbytes, HMIR_SITE("mir.dump"));
-    d.vnum = d.bnum = NULL;
-  } else {
-    uint32_t nv = 0, nb = 0;
-    hmir_foreach_block(f, b) {
-      d.bnum[b->id] = nb++;
-      hmir_foreach_instr(b, i) if (hmir_has_value(i)) d.vnum[i->id] = nv++;
-    }
+    return -1;
+  }
+  uint32_t nv = 0, nb = 0;
+  hmir_foreach_block(f, b) {
+    d.bnum[b->id] = nb++;
+    hmir_foreach_instr(b, i) if (hmir_has_value(i)) d.vnum[i->id] = nv++;
   }
   hmir_dump_header(f, out);
   hmir_foreach_block(f, b) {
@@ -167,8 +166,7 @@ void hmir_dump(const hmir_func_t* f, FILE* out) {
     fputc('\n', out);
     hmir_foreach_instr(b, i) hmir_dump_instr(&d, i);
   }
-  if (d.vnum) {
-    alc->free(alc->ctx, d.vnum, vbytes, HMIR_SITE("mir.dump"));
-    alc->free(alc->ctx, d.bnum, bbytes, HMIR_SITE("mir.dump"));
-  }
+  alc->free(alc->ctx, d.vnum, vbytes, HMIR_SITE("mir.dump"));
+  alc->free(alc->ctx, d.bnum, bbytes, HMIR_SITE("mir.dump"));
+  return 0;
 }
