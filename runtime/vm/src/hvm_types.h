@@ -192,6 +192,7 @@ struct hvm_program_s {
   pthread_cond_t wcv;        // every recv and join of the program sleeps on this one
   int active;                // VMs running script code (not waiting in recv/join, not finished)
   struct hvm_waiter_s* waiters;  // VMs waiting in recv or join
+  char failed[256];          // the first error of a spawned thread ("FILE:LINE: MSG"), written once; "" until one fails
 };
 
 // A VM waiting in recv or join (on its C stack while it waits; every field
@@ -201,6 +202,7 @@ typedef struct hvm_waiter_s {
   const void* on;            // the hvm_chan_t or hvm_thread_t waited for
   int released;              // made runnable (and counted active) by a send, close or thread end
   int deadlock;              // woken because every VM of the program was waiting
+  int failed;                // ... and by then a spawned thread had failed (the program's `failed`)
 } hvm_waiter_t;
 
 // ----- VM -----

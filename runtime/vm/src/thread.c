@@ -20,7 +20,10 @@
    releases it and counts it back, under the program's wait mutex, before it
    wakes. If the count reaches 0 while VMs wait, nothing can ever wake them:
    each gets the runtime error "deadlock" (as Go reports "all goroutines are
-   asleep"), instead of the process hanging. All waits of a program sleep on
+   asleep"), instead of the process hanging. The error names the first
+   spawned thread that had failed by then, if one had: its error is not
+   reported otherwise unless it is joined, and it is often why the wait can
+   never end (a worker that ran out of memory never sends). All waits of a program sleep on
    one condition variable, so no wakeup can touch a waiter that has left.
    Lock order: a channel's or thread's mutex, then the program's wait mutex.
 
@@ -40,6 +43,7 @@ static void hvm_active_dec(hvm_program_t* p) {
   if (--p->active > 0 || !p->waiters) return;
   for (hvm_waiter_t* w = p->waiters; w; w = w->next) {
     w->deadlock = 1;
+    w->failed = p->failed[0] != 0;
     p->active++;
   }
   p->waiters = NULL;
@@ -66,9 +70,10 @@ static int hvm_release(hvm_program_t* p, const void* on, int max) {
 
 // Waits until released or deadlocked. Caller holds `held` (the object's
 // mutex, released once registered) and not p->wmu; returns with neither
-// held. Returns 1 on deadlock.
+// held. Returns 0 when released, 1 on deadlock, 2 on deadlock after a
+// spawned thread failed (p->failed, which no longer changes).
 static int hvm_wait(hvm_program_t* p, const void* on, pthread_mutex_t* held) {
-  hvm_waiter_t w = {NULL, on, 0, 0};
+  hvm_waiter_t w = {NULL, on, 0, 0, 0};
   pthread_mutex_lock(&p->wmu);
   w.next = p->waiters;
   p->waiters = &w;
@@ -76,7 +81,16 @@ static int hvm_wait(hvm_program_t* p, const void* on, pthread_mutex_t* held) {
   hvm_active_dec(p);
   while (!w.released && !w.deadlock) pthread_cond_wait(&p->wcv, &p->wmu);
   pthread_mutex_unlock(&p->wmu);
-  return w.deadlock;
+  return w.deadlock ? 1 + w.failed : 0;
+}
+
+// The deadlock error of a recv() or join() whose wait returned `why`.
+static HVM_NORETURN void hvm_deadlock(hvm_t* vm, const char* what, int why) {
+  if (why == 2) {
+    _hvm_raise(vm, "deadlock: %s() would wait forever (every thread of the script is waiting or finished; a thread failed at %s)",
+               what, vm->prog->failed);
+  }
+  _hvm_raise(vm, "deadlock: %s() would wait forever (every thread of the script is waiting or finished)", what);
 }
 
 void _hvm_run_enter(hvm_program_t* p) {
@@ -147,11 +161,12 @@ void _hvm_chan_recv(hvm_t* vm, hvm_value_t c, hvm_value_t* out) {
   pthread_mutex_lock(&ch->mu);
   while (!ch->head && !ch->closed) {
     ch->nwait++;
-    if (hvm_wait(vm->prog, ch, &ch->mu)) {
+    int why = hvm_wait(vm->prog, ch, &ch->mu);
+    if (why) {
       pthread_mutex_lock(&ch->mu);
       ch->nwait--;
       pthread_mutex_unlock(&ch->mu);
-      _hvm_raise(vm, "deadlock: recv() would wait forever (every thread of the script is waiting or finished)");
+      hvm_deadlock(vm, "recv", why);
     }
     pthread_mutex_lock(&ch->mu);  // released: the releaser took us off nwait
   }
@@ -187,13 +202,18 @@ void _hvm_thread_release(hvm_thread_t* th) {
   alc->free(alc->ctx, th, sizeof *th, _hvm_site_static(HVM_SITE_THREAD));
 }
 
+// The first line of a failed run's error without " runtime error:" ("FILE:LINE: MSG"), then `end`.
+static void hvm_error_line(const hvm_result_t* res, const char* end, char* out, size_t n) {
+  const char* msg = res->message;
+  const char* cut = strstr(msg, " runtime error:");
+  if (cut) snprintf(out, n, "%.*s%s%s", (int)(cut - msg), msg, cut + strlen(" runtime error:"), end);
+  else snprintf(out, n, "%s%s", msg, end);
+}
+
 // Stores the error of a failed run: "FILE:LINE: MSG\n" + traceback lines.
 static void hvm_thread_set_error(hvm_thread_t* th, const hvm_t* vm, const hvm_result_t* res) {
   char first[600];
-  const char* msg = res->message;
-  const char* cut = strstr(msg, " runtime error:");
-  if (cut) snprintf(first, sizeof first, "%.*s%s\n", (int)(cut - msg), msg, cut + strlen(" runtime error:"));
-  else snprintf(first, sizeof first, "%s\n", msg);
+  hvm_error_line(res, "\n", first, sizeof first);
   size_t n1 = strlen(first), n2 = vm ? vm->tracelen : 0;
   char* e = th->alc->alloc(th->alc->ctx, n1 + n2 + 1, _hvm_site_static(HVM_SITE_THREAD));
   if (!e) return;  // join reports the failure without the text
@@ -248,6 +268,7 @@ static void* hvm_thread_main(void* arg) {
   if (state == HVM_TH_FAILED) hvm_thread_set_error(th, vm, &res);
   th->state = state;
   pthread_mutex_lock(&p->wmu);
+  if (state == HVM_TH_FAILED && !p->failed[0]) hvm_error_line(&res, "", p->failed, sizeof p->failed);
   if (th->nwait) th->nwait -= hvm_release(p, th, -1);
   hvm_active_dec(p);  // after releasing the joiners: they count now
   pthread_mutex_unlock(&p->wmu);
@@ -312,11 +333,12 @@ void _hvm_join(hvm_t* vm, hvm_value_t t, hvm_value_t* out) {
   pthread_mutex_lock(&th->mu);
   if (th->state == HVM_TH_RUNNING) {
     th->nwait++;
-    if (hvm_wait(vm->prog, th, &th->mu)) {
+    int why = hvm_wait(vm->prog, th, &th->mu);
+    if (why) {
       pthread_mutex_lock(&th->mu);
       th->nwait--;
       pthread_mutex_unlock(&th->mu);
-      _hvm_raise(vm, "deadlock: join() would wait forever (every thread of the script is waiting or finished)");
+      hvm_deadlock(vm, "join", why);
     }
   } else {
     pthread_mutex_unlock(&th->mu);
