@@ -3,7 +3,8 @@
 # what is missing). Builds, in order:
 #   build/        Release, -Werror: unit, stress, drop-in, install, script and smoke tests
 #   build-alloc/  the allocator alone (HAK_ALLOCATOR_ONLY): its tests, drop-in and install
-#   build-faults/ the allocator alone with HAK_FAULTS: the OS refuses memory calls (tests labelled faults)
+#   build-rtfaults/ the whole runtime with HAK_FAULTS: the OS refuses memory calls; only what the
+#                 tests labelled faults run is built (the allocator's soak, the hakmem command)
 #   build-debug/  Debug (HAK_DEBUG=2, valgrind client requests): the same tests
 #                 with asserts, plus memcheck and helgrind runs
 #   build-asan/   ASan+UBSan: the tests that list SANITIZE address
@@ -37,10 +38,11 @@ configure_build build-alloc -DCMAKE_BUILD_TYPE=Release -DHAK_ALLOCATOR_ONLY=ON -
   -DCMAKE_CXX_COMPILER=false
 ctest --test-dir build-alloc --output-on-failure -j "$JOBS"
 
-stage "Fault build: the OS refuses mmap, munmap, madvise and mremap at random"
-configure_build build-faults -DCMAKE_BUILD_TYPE=Release -DHAK_ALLOCATOR_ONLY=ON -DHAK_BUILD_TESTS=ON -DHAK_FAULTS=ON \
-  -DCMAKE_CXX_COMPILER=false
-ctest --test-dir build-faults --output-on-failure -j "$JOBS" -L faults
+stage "Fault build: the OS refuses mmap, munmap, madvise and mremap (allocator soak; json, mir, vm under tests/faults)"
+cmake -S . -B build-rtfaults -DHAK_WERROR=ON -DCMAKE_BUILD_TYPE=Release -DHAK_BUILD_TESTS=ON -DHAK_BUILD_BENCH=OFF \
+  -DHAK_FAULTS=ON >/dev/null
+cmake --build build-rtfaults -j "$JOBS" --target hak_faults >/dev/null || cmake --build build-rtfaults -j 1 --target hak_faults
+ctest --test-dir build-rtfaults --output-on-failure -j "$JOBS" -L faults
 
 stage "Debug build: asserts, memcheck, helgrind"
 configure_build build-debug -DCMAKE_BUILD_TYPE=Debug -DHAK_BUILD_TESTS=ON -DHAK_BUILD_BENCH=OFF
