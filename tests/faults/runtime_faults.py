@@ -54,6 +54,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 TESTS = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(TESTS, "scripts"))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 from run_script import match_err  # noqa: E402  (the script tests' stderr patterns)
 
 TIMEOUT = 60
