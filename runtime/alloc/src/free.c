@@ -159,23 +159,13 @@ static HAK_NOINLINE void hak_free_block(void* p, hak_site_t site, hak_tld_t* tld
   else atomic_fetch_add(&_hak_gstats.free_count_notld, 1);
 }
 
-// Links b, a block of the owner's page being freed, in front of `next`:
-// plain, or in hardened builds checked (a block start, not free already)
-// and encoded.
-static inline void hak_free_link(hak_page_t* page, hak_block_t* b, hak_block_t* next) {
-#if HAK_SECURE
-  hak_secure_free_check(page, page->keys, b);
-  hak_link_set(page, b, next);
-#else
-  b->next = next;
-#endif
-}
 
 // Pushes b on its page's local free list (owner thread, no flag set).
 static inline void hak_free_local_push(hak_tld_t* tld, hak_page_t* page, hak_block_t* b, uint32_t uf) {
   hak_track_free(b);
   hak_track_undefined(b, sizeof(*b));
-  hak_free_link(page, b, page->local_free);
+  if (HAK_SECURE) hak_secure_free_check(page, page->keys, b);
+  hak_link_set_unflagged(page, b, page->local_free);
   hak_track_noaccess(b, sizeof(*b));
   page->local_free = b;
   page->used_flags = uf - 1;
@@ -305,11 +295,13 @@ static inline void hak_free_inline(void* p, hak_site_t site, bool from_malloc) {
   uint8_t id = from_malloc ? tld->fast_id : tld->fast_id_at;
   if hak_likely(i < HAK_SEGMAP_COUNT && __atomic_load_n(&_hak_segmap[i], __ATOMIC_RELAXED) == id) {
     hak_page_t* page = hak_page_of(hak_segment_of(p), p);
-    if hak_likely(hak_page_flags_byte(page) == 0) {  // no flag set: a compare of the flags byte with memory
+    // No flag set: a compare of the flags byte with memory. Hardened builds
+    // send a block that does not pass the cheap test to the exact one.
+    if hak_likely(hak_page_flags_byte(page) == 0 && (!HAK_SECURE || !hak_secure_suspect(page, page->keys, p))) {
       hak_block_t* b = (hak_block_t*)p;
       hak_track_free(b);
       hak_track_undefined(b, sizeof(*b));
-      hak_free_link(page, b, page->free);  // LIFO: the next allocation of the class reuses the block while it is in cache
+      hak_link_set_unflagged(page, b, page->free);  // LIFO: the next allocation of the class reuses the block while it is in cache
       hak_track_noaccess(b, sizeof(*b));
       page->free = b;
       page->free_is_zero = false;

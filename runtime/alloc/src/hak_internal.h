@@ -283,20 +283,16 @@ static inline bool hak_page_contains(const hak_page_t* page, const void* p) {
 // ----- Free-list links -----
 // A free block's first word links it to the next free block of its page's
 // list (or of its heap's notice list). A link is stored encoded with its
-// page's keys: rotl(next ^ k0, k1 % 64) + k1. The keys are random in hardened
-// builds and in checked pages, so an address written into a freed block
-// decodes to garbage, which the pops catch before following it; elsewhere
-// they are 0 and the encoding is the identity, which the fast paths of other
-// builds rely on when they read and write links plain.
-static inline uint64_t hak_rotl(uint64_t x, unsigned r) {
-  return (x << (r & 63)) | (x >> ((64 - r) & 63));
-}
+// page's keys: (next ^ k0) + k1. The keys are random in hardened builds and
+// in checked pages, so an address written into a freed block decodes to
+// garbage, which the pops catch before following it; elsewhere they are 0
+// and the encoding is the identity, which the fast paths of other builds rely
+// on when they read and write links plain.
 static inline hak_block_t* hak_link_decode(const uint64_t keys[2], const hak_block_t* stored) {
-  uint64_t x = (uint64_t)(uintptr_t)stored - keys[1];
-  return (hak_block_t*)(uintptr_t)(hak_rotl(x, 64 - (unsigned)(keys[1] & 63)) ^ keys[0]);
+  return (hak_block_t*)(uintptr_t)(((uint64_t)(uintptr_t)stored - keys[1]) ^ keys[0]);
 }
 static inline hak_block_t* hak_link_encode(const uint64_t keys[2], const hak_block_t* next) {
-  return (hak_block_t*)(uintptr_t)(hak_rotl((uint64_t)(uintptr_t)next ^ keys[0], (unsigned)(keys[1] & 63)) + keys[1]);
+  return (hak_block_t*)(uintptr_t)(((uint64_t)(uintptr_t)next ^ keys[0]) + keys[1]);
 }
 // Does the page encode its links? (Hardened builds: all; else checked pages.)
 static inline bool hak_page_keyed(const hak_page_t* page) {
@@ -309,12 +305,16 @@ static inline hak_block_t* hak_link_get(const hak_page_t* page, const hak_block_
 static inline void hak_link_set(const hak_page_t* page, hak_block_t* b, const hak_block_t* next) {
   b->next = hak_page_keyed(page) ? hak_link_encode(page->keys, next) : (hak_block_t*)next;
 }
-// Is a (decoded) link a block of the page? The cheap test the hardened pops
-// make: the same segment as b, within the page's slices.
-static inline bool hak_link_in_page(const hak_page_t* page, const void* b, const hak_block_t* next) {
-  uintptr_t n = (uintptr_t)next;
-  return ((n ^ (uintptr_t)b) >> HAK_SEGMENT_SHIFT) == 0 &&
-         ((n >> HAK_SLICE_SHIFT) & (HAK_SLICES - 1)) - page->slice_index < page->slice_count;
+// The same for a page the caller knows has no flag set (so is not checked):
+// the fast paths' link write, plain unless hardened.
+static inline void hak_link_set_unflagged(const hak_page_t* page, hak_block_t* b, const hak_block_t* next) {
+  b->next = HAK_SECURE ? hak_link_encode(page->keys, next) : (hak_block_t*)next;
+}
+// Is a (decoded) link in the same segment as b? The hardened pops' test: a
+// link a stray write made decodes to a random address, which lands in the
+// segment with a chance of 2^-25 at most (and forging one needs the keys).
+static inline bool hak_link_near(const void* b, const hak_block_t* next) {
+  return (((uintptr_t)next ^ (uintptr_t)b) >> HAK_SEGMENT_SHIFT) == 0;
 }
 
 // Block index of an offset into the page's blocks, with no division: exact
@@ -335,38 +335,42 @@ static inline uint64_t hak_secure_random(hak_tld_t* tld) {
 }
 
 // ----- The hardened build's checks (HAK_SECURE) -----
-// A block popped in a hardened build: its link must lead into its page (a
-// write into the freed block changed it otherwise); then the word is cleared,
-// so that a live block never looks free to the double-free test below.
+// A block popped in a hardened build: its link must stay in its segment (a
+// write into the freed block changed it otherwise); then the word is
+// cleared, so that a live block never looks free to the test below.
 HAK_INTERN HAK_COLD HAK_NORETURN void _hak_secure_fail(const char* what, const void* p);
 // Hardened builds: is addr in a guard page (segment.c, whale.c)?
 HAK_INTERN bool _hak_segment_guard_at(uintptr_t addr);
+HAK_INTERN bool _hak_whale_guard_at(uintptr_t addr);
 // Hardened builds: address ranges kept for the subsystem that gave them back (segment.c).
 HAK_INTERN bool _hak_kept_put(uint8_t sub, void* addr, size_t size);
 HAK_INTERN void* _hak_kept_take(uint8_t sub, size_t need);
 HAK_INTERN bool _hak_kept_flush(void);
-HAK_INTERN bool _hak_whale_guard_at(uintptr_t addr);
 static inline hak_block_t* hak_secure_pop_next(const hak_page_t* page, hak_block_t* b) {
   hak_block_t* next = hak_link_get(page, b);
-  if hak_unlikely(next != NULL && !hak_link_in_page(page, b, next)) _hak_secure_fail("free list corrupted (a freed block was written to)", b);
+  if hak_unlikely(next != NULL && !hak_link_near(b, next)) _hak_secure_fail("free list corrupted (a freed block was written to)", b);
   b->next = NULL;
   return next;
 }
-HAK_INTERN HAK_COLD void _hak_secure_free_fail(const hak_page_t* page, const void* p, const hak_block_t* next);
-// A block about to be freed (any thread; keys: its page's keys or xkeys):
-// p must be the start of a carved block, and must not look free already: a
-// free block's first word decodes to a block of its page or to NULL, a live
-// one's (cleared at allocation, then the program's data) to that only by
-// chance of about blocks / 2^64. The cold path tells a double free from that
-// chance exactly.
-static inline void hak_secure_free_check(const hak_page_t* page, const uint64_t keys[2], void* p) {
-  size_t off = (size_t)((uint8_t*)p - page->start);
+// A block about to be freed (any thread; keys: its page's keys or xkeys),
+// the cheap test: true unless p is the start of a carved block whose first
+// word does not look like a link. A free block's first word decodes to NULL
+// or into its segment; a live one's (cleared at allocation, then the
+// program's data) does that by chance only. Suspects go to the exact test.
+static inline bool hak_secure_suspect(const hak_page_t* page, const uint64_t keys[2], const void* p) {
+  size_t off = (size_t)((const uint8_t*)p - page->start);
   uint32_t i = hak_page_block_index(page, off);
-  hak_block_t* next = hak_link_decode(keys, ((hak_block_t*)p)->next);
-  if hak_unlikely((off >> HAK_SEGMENT_SHIFT) != 0 || (size_t)i * page->block_size != off || i >= page->reserved ||
-                  next == NULL || hak_link_in_page(page, p, next)) {
-    _hak_secure_free_fail(page, p, next);
-  }
+  hak_block_t* next = hak_link_decode(keys, ((const hak_block_t*)p)->next);
+  return (off >> HAK_SEGMENT_SHIFT) != 0 || (size_t)i * page->block_size != off || i >= page->reserved || next == NULL ||
+         hak_link_near(p, next);
+}
+// The exact test, in the slow paths: stops the process on an interior or
+// stray pointer, or on a block that is free already (its link decodes to
+// NULL or to a block of its page); returns when the program's data only
+// looked like a link.
+HAK_INTERN HAK_COLD void _hak_secure_free_fail(const hak_page_t* page, const void* p, const hak_block_t* next);
+static inline void hak_secure_free_check(const hak_page_t* page, const uint64_t keys[2], void* p) {
+  if hak_unlikely(hak_secure_suspect(page, keys, p)) _hak_secure_free_fail(page, p, hak_link_decode(keys, ((hak_block_t*)p)->next));
 }
 
 // A block being freed by another thread goes in front of `next` on a list

@@ -228,7 +228,7 @@ static bool hak_page_take_remote(hak_page_t* page) {
     hak_track_defined(tail, sizeof(*tail));
     hak_block_t* next = hak_link_get(page, tail);
     if (next == NULL) break;
-    if hak_unlikely((HAK_SECURE || page->has_checked) && (!hak_link_in_page(page, tail, next) || n >= page->reserved)) {
+    if hak_unlikely((HAK_SECURE || page->has_checked) && (!hak_link_near(tail, next) || n >= page->reserved)) {
       _hak_secure_fail("free list corrupted (a block freed by another thread was written to)", tail);
     }
     hak_track_noaccess(tail, sizeof(*tail));
@@ -432,8 +432,8 @@ void _hak_secure_fail(const char* what, const void* p) {
 }
 
 // hak_secure_free_check's slow branch: p is not a block start, or its first
-// word decodes to a block of the page or to NULL. That is a double free if
-// the decoded link is exactly a carved block (or NULL); otherwise the
+// word decodes to NULL or into its segment. That is a double free if the
+// decoded link is exactly a block of the page (or NULL); otherwise the
 // program's data matched the cheap test by chance and the free goes on.
 void _hak_secure_free_fail(const hak_page_t* page, const void* p, const hak_block_t* next) {
   size_t off = (size_t)((const uint8_t*)p - page->start);
