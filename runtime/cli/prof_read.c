@@ -109,6 +109,25 @@ static bool rd_i64(rd_t* r, const char* what, int64_t* out) {
   return true;
 }
 
+// A signed decimal: a site's LIVE, negative when other sites' frees named it.
+static bool rd_signed(rd_t* r, const char* what, int64_t* out) {
+  char* f = rd_field(r);
+  if (!f) {
+    rd_error(r, "missing %s", what);
+    return false;
+  }
+  const char* digits = f[0] == '-' ? f + 1 : f;
+  char* end;
+  errno = 0;
+  long long v = strtoll(f, &end, 10);
+  if (!*digits || *end || errno || digits[0] < '0' || digits[0] > '9') {
+    rd_error(r, "%s '%s' is not a decimal number", what, f);
+    return false;
+  }
+  *out = v;
+  return true;
+}
+
 static bool rd_double(rd_t* r, const char* what, double* out) {
   char* f = rd_field(r);
   char* end;
@@ -336,7 +355,7 @@ static bool rd_site(rd_t* r, const char* kw) {
     return false;
   }
   if (!rd_u64(r, "exact flag", false, &exact) || !rd_i64(r, "allocs", &s.allocs) || !rd_i64(r, "bytes", &s.bytes)) return false;
-  if (!rd_i64(r, "frees", &s.frees) || !rd_i64(r, "freed", &s.freed) || !rd_i64(r, "live", &s.live)) return false;
+  if (!rd_i64(r, "frees", &s.frees) || !rd_i64(r, "freed", &s.freed) || !rd_signed(r, "live", &s.live)) return false;
   if (!rd_i64(r, "peak", &s.peak)) return false;
   char* name = rd_rest(r);
   if (!name) {

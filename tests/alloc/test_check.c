@@ -89,6 +89,17 @@ static int case_clean(void) {
     memset(a, 9, n);
     hak_free_at(a, HAK_SITE_DEFAULT);
   }
+  // The largest page sizes: a block within the trailer's size of 1 MiB has no
+  // room for it in a page (a whale instead); plain and aligned.
+  for (size_t n = ((size_t)1 << 20) - 40; n <= ((size_t)1 << 20) + 8; n += 8) {
+    char* p = hak_alloc_at(n, HAK_SITE_DEFAULT);
+    char* a = hak_aligned_alloc_at(64, n, HAK_SITE_DEFAULT);
+    if (p == NULL || a == NULL || (uintptr_t)a % 64 != 0) return 1;
+    memset(p, 3, n);
+    memset(a, 4, n);
+    hak_free_at(p, HAK_SITE_DEFAULT);
+    hak_free_at(a, HAK_SITE_DEFAULT);
+  }
   void* slots[64] = {0};
   pthread_t t[3];
   for (int i = 0; i < 3; i++) pthread_create(&t[i], NULL, clean_worker, slots);

@@ -269,7 +269,9 @@ static void* hak_aligned_impl(size_t alignment, size_t size, hak_site_t site, vo
   hak_heap_t* heap = hak_heap_get(site);
   if (heap == NULL) return NULL;
   size_t over;
-  if (__builtin_add_overflow(size, alignment - 16, &over) || over > HAK_LARGE_MAX) {
+  // A whale also when a checked block would have no room for its trailer in a page.
+  size_t page_max = heap->tld->checked ? HAK_LARGE_MAX - HAK_CHECK_PAD : HAK_LARGE_MAX;
+  if (__builtin_add_overflow(size, alignment - 16, &over) || over > page_max) {
     if (size > SIZE_MAX - alignment) {
       errno = ENOMEM;
       return NULL;
@@ -289,7 +291,7 @@ static void* hak_aligned_impl(size_t alignment, size_t size, hak_site_t site, vo
   uint8_t* block = _hak_alloc_generic(heap, over, site, false);
   if (block == NULL) return NULL;
   uint8_t* p = (uint8_t*)(((uintptr_t)block + alignment - 1) & ~(uintptr_t)(alignment - 1));
-  if (heap->tld->checked && over <= HAK_LARGE_MAX - HAK_CHECK_PAD) {
+  if (heap->tld->checked) {
     hak_page_t* page = hak_page_of(hak_segment_of(block), block);
     _hak_check_arm(page, block, (size_t)(p - block) + size, site);
   }

@@ -162,7 +162,8 @@ void* _hak_alloc_generic(hak_heap_t* heap, size_t size, hak_site_t site, bool ze
   if hak_unlikely(++tld->generic_count >= 64) _hak_tld_periodic(tld);
   if (atomic_load_explicit(&heap->xthread_notice, memory_order_relaxed) != NULL) _hak_heap_drain_notices(heap);
   size_t request = size;
-  if (tld->checked && size <= HAK_LARGE_MAX - HAK_CHECK_PAD) size = (size < 8 ? 8 : size) + HAK_CHECK_PAD;
+  // Checked blocks end with a trailer; one that has no room for it in a page is a whale.
+  if (tld->checked) size = size <= HAK_LARGE_MAX - HAK_CHECK_PAD ? (size < 8 ? 8 : size) + HAK_CHECK_PAD : SIZE_MAX;
   if hak_unlikely(size > HAK_LARGE_MAX) return _hak_whale_alloc(heap, request, 0, zero, site);
   return _hak_page_alloc(heap, size, request, site, zero);
 }
