@@ -248,15 +248,6 @@ static void fz_settle(fz_blk_t* b, bool zero, bool fresh) {
   fz_walk(FZ_FILL, b->p, b->id, b->usable, 0, b->usable);
 }
 
-// A known bug: hak_aligned_alloc_at(A, 0) with A > 16 may return the end of
-// the block it carved, which is the start of the next block of the page
-// (alloc.c, hak_aligned_impl: `over` = size + alignment - 16 leaves no byte
-// after p when size is 0), and a later allocation hands that block out again.
-// Until it is fixed the fuzzer asks for 1 byte instead; with
-// FUZZ_API_ALIGNED_ZERO=1 in the environment it asks for 0
-// (tests/alloc/corpus_api_bugs/aligned_zero.bin fails at once).
-static bool fz_aligned_zero;
-
 typedef enum fz_make_e { FZ_ALLOC, FZ_CALLOC, FZ_ALIGNED, FZ_REALLOC_NULL } fz_make_t;
 static const char* const fz_make_name[] = {"hak_alloc_at", "hak_calloc_at", "hak_aligned_alloc_at", "hak_realloc_at(NULL)"};
 
@@ -270,7 +261,6 @@ static void fz_make(fz_blk_t* b, fz_make_t how, size_t size, unsigned n, size_t 
     case FZ_ALLOC: p = hak_alloc_at(size, site); break;
     case FZ_CALLOC: p = hak_calloc_at(n, elem, site), size = n * elem; break;
     case FZ_ALIGNED:
-      if (size == 0 && align > 16 && !fz_aligned_zero) size = 1;  // the known bug (fz_aligned_zero)
       p = hak_aligned_alloc_at(align, size, site);
       break;
     case FZ_REALLOC_NULL: p = hak_realloc_at(NULL, size, site); break;
@@ -331,8 +321,6 @@ static hak_site_t fz_sites[FZ_SITES];
 static long fz_default_opt[HAK_OPTION_COUNT];
 
 static void fz_init(void) {
-  const char* e = getenv("FUZZ_API_ALIGNED_ZERO");
-  fz_aligned_zero = e != NULL && strcmp(e, "1") == 0;
   for (int o = 0; o < HAK_OPTION_COUNT; o++) fz_default_opt[o] = hak_option_get((hak_option_t)o);
   static const char* const names[FZ_SUBS] = {"default", "fuzz.a", "fuzz.b", "fuzz.c"};
   for (int i = 0; i < FZ_SUBS; i++) {

@@ -13,8 +13,10 @@
      SIZE_MAX, a calloc product that overflows). It never aborts for that.
    - A request of size 0 returns a unique, non-NULL minimal block that must be
      freed like any other.
-   - Blocks are aligned to 16 bytes when their size is 16 or more, to 8 bytes
-     otherwise; hak_aligned_alloc_at gives stronger alignment.
+   - Blocks are aligned to 16 bytes when their size is a multiple of 16 or
+     more than 56, to 8 bytes otherwise (17..24, 33..40 and 49..56 bytes get
+     8-aligned classes: enough for any object that fits);
+     hak_aligned_alloc_at gives stronger alignment.
    - Freeing NULL is a no-op. Freeing a pointer that is not in hakmem's
      memory (a foreign pointer, a corrupt value, memory already given back) is
      detected by the ownership lookup, reported on stderr with the pointer,
@@ -151,8 +153,9 @@ HAK_API hak_decl_nodiscard void* hak_alloc_at(size_t size, hak_site_t site) hak_
 HAK_API hak_decl_nodiscard void* hak_calloc_at(size_t n, size_t size, hak_site_t site) hak_attr_malloc hak_attr_alloc_size2(1, 2);
 // Resizes p, keeping its first min(old, new) bytes. p == NULL: like
 // hak_alloc_at. size == 0: frees p and returns NULL. Stays in place when the
-// new size fits the block (and is at least half of it); otherwise moves the
-// block (whales grow with mremap). On failure returns NULL and p is untouched.
+// new size fits the block (and is at least half of it), except that a whale
+// shrunk to 1 MiB or less moves to a page; otherwise moves the block (whales
+// grow with mremap). On failure returns NULL and p is untouched.
 // A foreign p is reported and NULL returned (errno EINVAL), p untouched.
 HAK_API hak_decl_nodiscard void* hak_realloc_at(void* p, size_t size, hak_site_t site) hak_attr_alloc_size(2);
 // A block aligned to `alignment`, which must be a power of two no larger than

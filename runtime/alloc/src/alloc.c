@@ -271,7 +271,8 @@ static void* hak_aligned_impl(size_t alignment, size_t size, hak_site_t site, vo
   size_t over;
   // A whale also when a checked block would have no room for its trailer in a page.
   size_t page_max = heap->tld->checked ? HAK_LARGE_MAX - HAK_CHECK_PAD : HAK_LARGE_MAX;
-  if (__builtin_add_overflow(size, alignment - 16, &over) || over > page_max) {
+  // At least one byte after p: a block of size 0 must not end where the next one starts.
+  if (__builtin_add_overflow(size == 0 ? 1 : size, alignment - 16, &over) || over > page_max) {
     if (size > SIZE_MAX - alignment) {
       errno = ENOMEM;
       return NULL;
@@ -298,7 +299,7 @@ static void* hak_aligned_impl(size_t alignment, size_t size, hak_site_t site, vo
   hak_page_t* page = hak_page_of(hak_segment_of(block), block);
   if (p != block) {
     hak_page_flag_set(page, HAK_PAGE_HAS_ALIGNED);
-    page->has_aligned = true;
+    __atomic_store_n(&page->has_aligned, true, __ATOMIC_RELAXED);  // other threads read it for other blocks
     hak_track_free(block);
     hak_track_malloc(p, page->block_size - (size_t)(p - block), false);
   }

@@ -64,9 +64,10 @@ static bool hak_lookup(const void* p, hak_lookup_t* out) {
   // builds pay it. Elsewhere an interior pointer is not detected, as on the
   // fast path.
   uint8_t* block = (uint8_t*)p;
-  if (HAK_SECURE || page->has_aligned || page->has_checked) {
+  bool aligned = __atomic_load_n(&page->has_aligned, __ATOMIC_RELAXED);
+  if (HAK_SECURE || aligned || page->has_checked) {
     block = _hak_page_block_start(page, p);
-    if (block != (const uint8_t*)p && !page->has_aligned) {
+    if (block != (const uint8_t*)p && !aligned) {
       return hak_lookup_invalid(out, "pointer into the middle of a block");
     }
   }
@@ -181,7 +182,10 @@ static inline void hak_free_local_push(hak_tld_t* tld, hak_page_t* page, hak_blo
 static inline bool hak_free_remote_fast(hak_tld_t* tld, void* p, uint8_t v, bool from_malloc) {
   if (v - 1u >= HAK_TLD_ID_MAX || v == tld->fast_id || (tld->profiling && !from_malloc)) return false;
   hak_page_t* page = hak_page_of(hak_segment_of(p), p);
-  if (page->has_aligned || page->has_checked || atomic_load_explicit(&page->samples, memory_order_relaxed) != 0) return false;
+  if (__atomic_load_n(&page->has_aligned, __ATOMIC_RELAXED) || page->has_checked ||
+      atomic_load_explicit(&page->samples, memory_order_relaxed) != 0) {
+    return false;
+  }
   if ((uint8_t*)p < page->start || (uint8_t*)p >= page->start + hak_page_bytes(page)) return false;
   if (HAK_SECURE) hak_secure_free_check(page, page->xkeys, p);
   if hak_unlikely(tld == &_hak_tld_empty) {  // a thread that frees before it allocates: its counters need a tld

@@ -338,7 +338,9 @@ static inline uint64_t hak_secure_random(hak_tld_t* tld) {
 // A block popped in a hardened build: its link must stay in its segment (a
 // write into the freed block changed it otherwise); then the word is
 // cleared, so that a live block never looks free to the test below.
-HAK_INTERN HAK_COLD HAK_NORETURN void _hak_secure_fail(const char* what, const void* p);
+// A corrupted free list or an invalid free found by the hardened build's
+// checks (or by a checked page's list checks): always fatal.
+#define hak_secure_fail(what, p) _hak_fatal("%s: %p; aborting", (what), (const void*)(p))
 // Hardened builds: is addr in a guard page (segment.c, whale.c)?
 HAK_INTERN bool _hak_segment_guard_at(uintptr_t addr);
 HAK_INTERN bool _hak_whale_guard_at(uintptr_t addr);
@@ -348,7 +350,7 @@ HAK_INTERN void* _hak_kept_take(uint8_t sub, size_t need);
 HAK_INTERN bool _hak_kept_flush(void);
 static inline hak_block_t* hak_secure_pop_next(const hak_page_t* page, hak_block_t* b) {
   hak_block_t* next = hak_link_get(page, b);
-  if hak_unlikely(next != NULL && !hak_link_near(b, next)) _hak_secure_fail("free list corrupted (a freed block was written to)", b);
+  if hak_unlikely(next != NULL && !hak_link_near(b, next)) hak_secure_fail("free list corrupted (a freed block was written to)", b);
   b->next = NULL;
   return next;
 }
@@ -368,9 +370,16 @@ static inline bool hak_secure_suspect(const hak_page_t* page, const uint64_t key
 // stray pointer, or on a block that is free already (its link decodes to
 // NULL or to a block of its page); returns when the program's data only
 // looked like a link.
-HAK_INTERN HAK_COLD void _hak_secure_free_fail(const hak_page_t* page, const void* p, const hak_block_t* next);
+static HAK_COLD void hak_secure_free_exact(const hak_page_t* page, const void* p, const hak_block_t* next) {
+  size_t off = (size_t)((const uint8_t*)p - page->start), bytes = hak_page_bytes(page);
+  if (off >= bytes || off % page->block_size != 0) {
+    hak_secure_fail("invalid free: not the start of a block (an interior or stray pointer)", p);
+  }
+  size_t noff = (size_t)((const uint8_t*)next - page->start);
+  if (next == NULL || (noff < bytes && noff % page->block_size == 0)) hak_secure_fail("double free (the block is free already)", p);
+}
 static inline void hak_secure_free_check(const hak_page_t* page, const uint64_t keys[2], void* p) {
-  if hak_unlikely(hak_secure_suspect(page, keys, p)) _hak_secure_free_fail(page, p, hak_link_decode(keys, ((hak_block_t*)p)->next));
+  if hak_unlikely(hak_secure_suspect(page, keys, p)) hak_secure_free_exact(page, p, hak_link_decode(keys, ((hak_block_t*)p)->next));
 }
 
 // A block being freed by another thread goes in front of `next` on a list

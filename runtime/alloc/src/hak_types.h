@@ -177,7 +177,7 @@ typedef struct hak_page_s {
   hak_heap_t* heap;           // owner; fixed while any block is live
   uint32_t block_size;        // bytes per block
   uint32_t reserved;          // blocks that fit in the page
-  bool has_aligned;           // copy of HAK_PAGE_HAS_ALIGNED that other threads may read (set once, never cleared)
+  bool has_aligned;           // copy of HAK_PAGE_HAS_ALIGNED that other threads read (relaxed atomic accesses; set once, never cleared)
   bool has_checked;           // copy of HAK_PAGE_CHECKED that other threads may read (fixed for the page's life)
   _Atomic(uint16_t) samples;  // blocks here carrying a drop-in profile sample (any thread decrements it)
   uint32_t div_magic;         // hardened builds: ceil(2^32 / block_size), for hak_page_block_index

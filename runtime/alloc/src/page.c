@@ -229,7 +229,7 @@ static bool hak_page_take_remote(hak_page_t* page) {
     hak_block_t* next = hak_link_get(page, tail);
     if (next == NULL) break;
     if hak_unlikely((HAK_SECURE || page->has_checked) && (!hak_link_near(tail, next) || n >= page->reserved)) {
-      _hak_secure_fail("free list corrupted (a block freed by another thread was written to)", tail);
+      hak_secure_fail("free list corrupted (a block freed by another thread was written to)", tail);
     }
     hak_track_noaccess(tail, sizeof(*tail));
     tail = next;
@@ -425,23 +425,6 @@ void _hak_check_free(hak_page_t* page, uint8_t* block, const void* p, hak_site_t
 }
 
 // ----- Misuse reports (checked mode's findings, invalid pointers) -----
-// A corrupted free list or an invalid free found by the hardened build's
-// checks (or by checked pages' list checks): always fatal.
-void _hak_secure_fail(const char* what, const void* p) {
-  _hak_fatal("%s: %p; aborting", what, p);
-}
-
-// hak_secure_free_check's slow branch: p is not a block start, or its first
-// word decodes to NULL or into its segment. That is a double free if the
-// decoded link is exactly a block of the page (or NULL); otherwise the
-// program's data matched the cheap test by chance and the free goes on.
-void _hak_secure_free_fail(const hak_page_t* page, const void* p, const hak_block_t* next) {
-  size_t off = (size_t)((const uint8_t*)p - page->start);
-  if (off >= hak_page_bytes(page) || off % page->block_size != 0) {
-    _hak_secure_fail("invalid free: not the start of a block (an interior or stray pointer)", p);
-  }
-  if (next == NULL || hak_page_is_block(page, next)) _hak_secure_fail("double free (the block is free already)", p);
-}
 
 void _hak_check_fail(const char* what, const void* p, int size_class, hak_site_t site) {
   if (size_class >= 0) {

@@ -278,6 +278,9 @@ void _hak_segment_release(hak_segment_t* seg) {
   seg->prev = NULL;
   long bound = _hak_option_fast(HAK_OPT_SEGMENT_CACHE);
   _hak_segmap_set((uintptr_t)seg, HAK_SEGMENT_SIZE, HAK_SEGMAP_CACHED);
+  // With no purge delay it is purged now, while no other thread can see it:
+  // once in the cache, another thread may take it and carve pages in it.
+  if (_hak_option_fast(HAK_OPT_PURGE_DELAY_MS) == 0 && bound > 0) _hak_segment_purge(seg, 0, true);
   pthread_mutex_lock(&seg_lock);
   bool cached = bound > 0 && seg_cache_count < (size_t)bound;
   if (cached) {
@@ -287,11 +290,7 @@ void _hak_segment_release(hak_segment_t* seg) {
     atomic_fetch_add(&_hak_gstats.segments_cached, 1);
   }
   pthread_mutex_unlock(&seg_lock);
-  if (!cached) {
-    hak_segment_unmap(seg);
-  } else if (_hak_option_fast(HAK_OPT_PURGE_DELAY_MS) == 0) {
-    _hak_segment_purge(seg, 0, true);  // racing with nothing: only cache flushes touch cached segments, under the lock
-  }
+  if (!cached) hak_segment_unmap(seg);
 }
 
 // Index of the lowest run of n set bits in `free` (n in 1..64), or -1.
