@@ -15,8 +15,9 @@
                                         steers malloc and a double free
                                         passes, so the attacks are real
 
-   Two properties are checked in process: fresh blocks come in random order,
-   and memory a subsystem freed is never handed to another one. */
+   Two properties are checked in process: a fresh page's first block is at a
+   random position, and memory a subsystem freed is never handed to another
+   one. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <malloc.h>
@@ -211,20 +212,36 @@ static outcome_t run_child(const char* self, const char* name, char* err, size_t
   return WEXITSTATUS(status) == STEERED ? STEERED_EXIT : PASSED;
 }
 
-// Fresh blocks of a new page: in the hardened build, a block's successor is
-// its neighbour in memory about one time in 16 (runs drawn at random); in
-// the default build, nearly always.
+// Fresh blocks of a new page: in the hardened build the first one handed out
+// is at a random position among the first carved blocks (the order then goes
+// up from it and wraps around); in the default build it is the first one.
+// Eight fresh heaps (eight subsystems) each give a page's first 128 blocks of
+// 32 bytes (4 KiB, the first carve): the index of the first among them.
 static int check_fresh_order(void) {
-  hak_subsys_t sub = hak_subsys_register("secure.order");
-  hak_site_t site = HAK_SITE_ANON(sub);
-  enum { N = 256 };
-  static uintptr_t p[N];
-  int neighbours = 0;
-  for (int i = 0; i < N; i++) p[i] = (uintptr_t)hak_alloc_at(32, site);
-  for (int i = 1; i < N; i++) neighbours += p[i] == p[i - 1] + 32;
-  for (int i = 0; i < N; i++) hak_free_at((void*)p[i], site);
-  printf("fresh order: %d of %d successors are the next block in memory\n", neighbours, N - 1);
-  return HARDENED ? neighbours < N / 4 : neighbours > N * 9 / 10;
+  enum { HEAPS = 8, N = 128 };
+  static void* p[N];
+  int zero = 0, distinct = 0;
+  size_t firsts[HEAPS];
+  for (int h = 0; h < HEAPS; h++) {
+    char name[32];
+    snprintf(name, sizeof name, "secure.order%d", h);
+    hak_site_t site = HAK_SITE_ANON(hak_subsys_register(name));
+    uintptr_t low = UINTPTR_MAX;
+    for (int i = 0; i < N; i++) {
+      p[i] = hak_alloc_at(32, site);
+      if ((uintptr_t)p[i] < low) low = (uintptr_t)p[i];
+    }
+    firsts[h] = ((uintptr_t)p[0] - low) / 32;
+    zero += firsts[h] == 0;
+    int seen = 0;
+    for (int k = 0; k < h; k++) seen |= firsts[k] == firsts[h];
+    distinct += !seen;
+    for (int i = 0; i < N; i++) hak_free_at(p[i], site);
+  }
+  printf("fresh order: the first block of %d fresh pages is block", HEAPS);
+  for (int h = 0; h < HEAPS; h++) printf(" %zu", firsts[h]);
+  printf(" of %d (%d distinct)\n", N, distinct);
+  return HARDENED ? distinct >= 4 && zero <= 1 : zero == HEAPS;
 }
 
 // Memory one subsystem freed, and released, is never handed to another in

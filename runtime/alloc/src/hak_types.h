@@ -57,7 +57,7 @@
 // HAK_SECURE: 0 off, 1 the hardened build (docs/security.md): free-list links
 // encoded with per-page secrets and checked when followed, double and invalid
 // frees stopped on every path, guard pages around segments and whales, fresh
-// blocks handed out in random order, empty memory reused by its subsystem only.
+// blocks handed out from a random first one, empty memory reused by its subsystem only.
 #ifndef HAK_SECURE
 #define HAK_SECURE 0
 #endif

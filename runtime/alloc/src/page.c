@@ -147,43 +147,21 @@ static HAK_NOINLINE void hak_page_encode_fresh(const hak_page_t* page, uint8_t* 
   }
 }
 
-// Hardened builds: the n fresh blocks from `first` go on the free list in a
-// random order, so that which block comes next, and which blocks are
-// neighbours in time, cannot be predicted from the addresses: the blocks are
-// cut into up to 16 runs, and each next block is the head of a run drawn at
-// random (4 bits of randomness per block, for 16 bytes of stack).
+// Hardened builds: the n fresh blocks from `first` go on the free list from
+// a random one of them on, in address order, wrapping around to the first:
+// which block of a fresh page an allocation gets cannot be predicted.
 static void hak_page_extend_shuffled(hak_tld_t* tld, hak_page_t* page, uint8_t* first, size_t n) {
-  enum { RUNS = 16 };
-  uint32_t next[RUNS], end[RUNS];
-  size_t runs = n < RUNS ? n : RUNS, bsize = page->block_size;
-  for (size_t r = 0; r < runs; r++) {
-    next[r] = (uint32_t)(n * r / runs);
-    end[r] = (uint32_t)(n * (r + 1) / runs);
-  }
-  hak_block_t* head = NULL;
-  hak_block_t* tail = NULL;
-  uint64_t bits = 0;
-  for (size_t left = n; left > 0; left--) {
-    if (bits < RUNS) bits = hak_secure_random(tld) | ((uint64_t)1 << 63);
-    size_t r = (size_t)(bits % runs);
-    bits >>= 4;
-    while (next[r] == end[r]) r = r + 1 == runs ? 0 : r + 1;  // that run is used up: the next one with blocks
-    hak_block_t* b = (hak_block_t*)(first + (size_t)next[r]++ * bsize);
+  size_t bsize = page->block_size, start = (size_t)(hak_secure_random(tld) % n);
+  hak_block_t* prev = NULL;
+  for (size_t k = n; k-- > 0;) {  // from the last block of the order to the first
+    size_t i = start + k < n ? start + k : start + k - n;
+    hak_block_t* b = (hak_block_t*)(first + i * bsize);
     hak_track_undefined(b, sizeof(*b));
-    if (tail != NULL) {
-      hak_track_undefined(tail, sizeof(*tail));
-      hak_link_set(page, tail, b);
-      hak_track_noaccess(tail, sizeof(*tail));
-    } else {
-      head = b;
-    }
+    hak_link_set(page, b, prev);
     hak_track_noaccess(b, sizeof(*b));
-    tail = b;
+    prev = b;
   }
-  hak_track_undefined(tail, sizeof(*tail));
-  hak_link_set(page, tail, NULL);
-  hak_track_noaccess(tail, sizeof(*tail));
-  page->free = head;
+  page->free = prev;
 }
 
 static void hak_page_extend(hak_tld_t* tld, hak_page_t* page) {
@@ -195,7 +173,7 @@ static void hak_page_extend(hak_tld_t* tld, hak_page_t* page) {
   if (max < 1) max = 1;
   if (n > max) n = max;
   uint8_t* first = page->start + (size_t)page->capacity * bsize;
-  if (HAK_SECURE && n > 1) {
+  if (HAK_SECURE && n >= 16) {  // fewer: carved in order
     hak_page_extend_shuffled(tld, page, first, n);
   } else {
     for (size_t i = 0; i < n; i++) {
