@@ -2,7 +2,7 @@
 # `make test`: every test, on a fresh Debian 12 machine (deps.sh installed
 # what is missing). Builds, in order:
 #   build/        Release, -Werror: unit, stress, drop-in, install, script and smoke tests
-#   build-alloc/  the allocator alone (HAK_ALLOCATOR_ONLY): its tests, drop-in and install
+#   build-alloc/  the allocator alone (HAK_ALLOCATOR_ONLY), hardened (HAK_SECURE): its tests, drop-in and install
 #   build-rtfaults/ the whole runtime with HAK_FAULTS: the OS refuses memory calls; only what the
 #                 tests labelled faults run is built (the allocator's soak, the hakmem command)
 #   build-debug/  Debug (HAK_DEBUG=2, valgrind client requests): the same tests
@@ -32,9 +32,11 @@ stage "Release build and tests"
 configure_build build -DCMAKE_BUILD_TYPE=Release -DHAK_BUILD_TESTS=ON
 ctest --test-dir build --output-on-failure -j "$JOBS"
 
-stage "Allocator-only build (a C compiler, cmake and pthreads: no C++, no libffi)"
+stage "Allocator-only build, hardened (a C compiler, cmake and pthreads: no C++, no libffi; HAK_SECURE=ON)"
 # CMAKE_CXX_COMPILER=false: any C++ in this configuration fails the stage.
-configure_build build-alloc -DCMAKE_BUILD_TYPE=Release -DHAK_ALLOCATOR_ONLY=ON -DHAK_BUILD_TESTS=ON \
+# HAK_SECURE=ON: every library of this build is the hardened one, so the
+# allocator's tests and drop-in programs also run against it.
+configure_build build-alloc -DCMAKE_BUILD_TYPE=Release -DHAK_ALLOCATOR_ONLY=ON -DHAK_BUILD_TESTS=ON -DHAK_SECURE=ON \
   -DCMAKE_CXX_COMPILER=false
 ctest --test-dir build-alloc --output-on-failure -j "$JOBS"
 
@@ -61,12 +63,10 @@ stage "GC stress build (VM collects at every allocation)"
 configure_build build-gcstress -DCMAKE_BUILD_TYPE=Release -DHVM_GC_STRESS=ON -DHAK_BUILD_TESTS=ON -DHAK_BUILD_BENCH=OFF
 ctest --test-dir build-gcstress --output-on-failure -j "$JOBS" -L 'vm|scripts'
 
-if [ -f tests/json/fuzz_json.c ]; then
-  stage "Fuzz build (clang)"
-  CC=clang CXX=clang++ cmake -S . -B build-fuzz -DHAK_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHAK_SANITIZE=address \
-    -DHAK_FUZZ=ON -DHAK_BUILD_TESTS=ON -DHAK_BUILD_BENCH=OFF >/dev/null
-  cmake --build build-fuzz -j "$JOBS" --target hak_fuzz >/dev/null || cmake --build build-fuzz -j 1 --target hak_fuzz
-  ctest --test-dir build-fuzz --output-on-failure -L fuzz
-fi
+stage "Fuzz build (clang)"
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -DHAK_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHAK_SANITIZE=address \
+  -DHAK_FUZZ=ON -DHAK_BUILD_TESTS=ON -DHAK_BUILD_BENCH=OFF >/dev/null
+cmake --build build-fuzz -j "$JOBS" --target hak_fuzz >/dev/null || cmake --build build-fuzz -j 1 --target hak_fuzz
+ctest --test-dir build-fuzz --output-on-failure -L fuzz
 
 stage "all tests passed"
