@@ -55,7 +55,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TESTS = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(TESTS, "scripts"))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-from run_script import match_err  # noqa: E402  (the script tests' stderr patterns)
+from run_script import match_err, script_command  # noqa: E402  (the script tests' stderr patterns and command lines)
 
 TIMEOUT = 60
 PERMILLES = [30, 60, 120, 250, 500]
@@ -220,15 +220,7 @@ def works(hakmem, layer, tmp):
     if layer == "vm":
         out = []
         for n in hk:
-            base = os.path.join(scripts, n[:-3])
-            argv = [hakmem, "run", n]
-            opts = read(base + ".opts")
-            if opts is not None:
-                argv += [l for l in opts.decode().split("\n") if l]
-            args = read(base + ".args")
-            if args is not None:
-                argv += ["--"] + [l for l in args.decode().split("\n") if l]
-            out.append(RunWork("run " + n, argv, scripts, n, base))
+            out.append(RunWork("run " + n, script_command(hakmem, scripts, n), scripts, n, os.path.join(scripts, n[:-3])))
         return out
     sys.exit(f"runtime_faults.py: unknown layer '{layer}' (json, mir or vm)")
 

@@ -42,10 +42,9 @@ def match_err(patterns, text):
     return rec(0, 0)
 
 
-def main():
-    hakmem, script = sys.argv[1], sys.argv[2]
-    timeout = float(os.environ.get("HK_SCRIPT_TIMEOUT", "120"))
-    d, name = os.path.split(os.path.abspath(script))
+def script_command(hakmem, d, name):
+    """`hakmem run NAME` with the options of NAME.opts and the arguments of
+    NAME.args (one per line) in directory d."""
     base = os.path.join(d, name[:-3])
     cmd = [hakmem, "run", name]
     opts = read(base + ".opts")
@@ -54,6 +53,15 @@ def main():
     args = read(base + ".args")
     if args is not None:
         cmd += ["--"] + [l for l in args.decode().split("\n") if l]
+    return cmd
+
+
+def main():
+    hakmem, script = sys.argv[1], sys.argv[2]
+    timeout = float(os.environ.get("HK_SCRIPT_TIMEOUT", "120"))
+    d, name = os.path.split(os.path.abspath(script))
+    base = os.path.join(d, name[:-3])
+    cmd = script_command(hakmem, d, name)
     try:
         p = subprocess.run(cmd, cwd=d, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
     except subprocess.TimeoutExpired:

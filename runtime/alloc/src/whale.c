@@ -137,6 +137,44 @@ static hak_whale_t* hak_whale_cache_take(size_t need, uint8_t sub) {
   return w;
 }
 
+// A cached whale to serve a block at user_offset: in hardened builds its
+// front guard moves with the offset. NULL (the whale unmapped) if the OS
+// refuses that.
+static hak_whale_t* hak_whale_reuse(hak_whale_t* w, size_t user_offset) {
+  if (!HAK_SECURE || w->user_offset == user_offset) return w;
+  if (hak_whale_guard(w, false) == 0) {
+    w->user_offset = user_offset;
+    if (hak_whale_guard(w, true) == 0) return w;
+  }
+  hak_whale_unmap(w);
+  return NULL;
+}
+
+// A new mapping of `need` bytes for a whale of subsystem sub (a range kept for
+// it first, in hardened builds), with its header and guards; NULL when the
+// OS refuses.
+static hak_whale_t* hak_whale_map_new(uint8_t sub, size_t need, size_t align, size_t user_offset) {
+  bool huge_align = align >= HAK_SEGMENT_SIZE;
+  void* base = huge_align ? NULL : _hak_kept_take(sub, need);
+  size_t map_align = huge_align ? align : HAK_SEGMENT_SIZE;
+  if (base == NULL && _hak_prim_map(need, map_align, NULL, &base) != 0 &&
+      (!_hak_kept_flush() || _hak_prim_map(need, map_align, NULL, &base) != 0)) {
+    return NULL;
+  }
+  atomic_fetch_add(&_hak_gstats.mmap_calls, 1);
+  _hak_stat_add(&_hak_gstats.mapped_current, &_hak_gstats.mapped_peak, (int64_t)need);
+  hak_whale_t* w = (hak_whale_t*)((uint8_t*)base + (huge_align ? align - HAK_SEGMENT_SIZE : 0));
+  w->map_base = (uint8_t*)base;
+  w->map_size = need;
+  w->user_offset = user_offset;
+  w->subsys = sub;
+  if (hak_whale_guard(w, true) != 0) {
+    hak_whale_unmap(w);
+    return NULL;
+  }
+  return w;
+}
+
 void* _hak_whale_alloc(hak_heap_t* heap, size_t size, size_t align, bool zero, hak_site_t site) {
   bool huge_align = align >= HAK_SEGMENT_SIZE;
   size_t header = HAK_SECURE ? 2 * _hak_prim_page_size() : HAK_WHALE_HEADER;  // hardened: header page, guard page
@@ -148,42 +186,15 @@ void* _hak_whale_alloc(hak_heap_t* heap, size_t size, size_t align, bool zero, h
   // The block's first byte is mapped; then the guard page, if any.
   size_t need = _hak_prim_page_round(user_offset + (size == 0 ? 1 : size)) + hak_whale_guard_size();
   hak_whale_t* w = NULL;
-  bool fresh = false;
   pthread_mutex_lock(&whale_lock);
   if (!huge_align) w = hak_whale_cache_take(need, heap->subsys);
   pthread_mutex_unlock(&whale_lock);
-  if (w != NULL && HAK_SECURE && w->user_offset != user_offset) {  // its front guard moves
-    if (hak_whale_guard(w, false) == 0) {
-      w->user_offset = user_offset;
-      if (hak_whale_guard(w, true) == 0) goto ready;
-    }
-    hak_whale_unmap(w);
+  bool fresh = w == NULL;
+  w = fresh ? hak_whale_map_new(heap->subsys, need, align, user_offset) : hak_whale_reuse(w, user_offset);
+  if (w == NULL) {
     errno = ENOMEM;
     return NULL;
   }
-  if (w == NULL) {
-    void* base = huge_align ? NULL : _hak_kept_take(heap->subsys, need);
-    size_t map_align = huge_align ? align : HAK_SEGMENT_SIZE;
-    if (base == NULL && _hak_prim_map(need, map_align, NULL, &base) != 0 &&
-        (!_hak_kept_flush() || _hak_prim_map(need, map_align, NULL, &base) != 0)) {
-      errno = ENOMEM;
-      return NULL;
-    }
-    atomic_fetch_add(&_hak_gstats.mmap_calls, 1);
-    _hak_stat_add(&_hak_gstats.mapped_current, &_hak_gstats.mapped_peak, (int64_t)need);
-    w = (hak_whale_t*)((uint8_t*)base + (huge_align ? align - HAK_SEGMENT_SIZE : 0));
-    w->map_base = (uint8_t*)base;
-    w->map_size = need;
-    w->user_offset = user_offset;
-    w->subsys = heap->subsys;
-    if (hak_whale_guard(w, true) != 0) {
-      hak_whale_unmap(w);
-      errno = ENOMEM;
-      return NULL;
-    }
-    fresh = true;
-  }
-ready:
   w->kind = HAK_SEG_WHALE;
   w->user_offset = user_offset;
   w->subsys = heap->subsys;
