@@ -160,7 +160,6 @@ static HAK_NOINLINE void hak_free_block(void* p, hak_site_t site, hak_tld_t* tld
   else atomic_fetch_add(&_hak_gstats.free_count_notld, 1);
 }
 
-
 // Pushes b on its page's local free list (owner thread, no flag set).
 static inline void hak_free_local_push(hak_tld_t* tld, hak_page_t* page, hak_block_t* b, uint32_t uf) {
   hak_track_free(b);

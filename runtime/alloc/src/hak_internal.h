@@ -346,7 +346,7 @@ HAK_INTERN bool _hak_segment_guard_at(uintptr_t addr);
 HAK_INTERN bool _hak_whale_guard_at(uintptr_t addr);
 // Hardened builds: address ranges kept for the subsystem that gave them back (segment.c).
 HAK_INTERN bool _hak_kept_put(uint8_t sub, void* addr, size_t size);
-HAK_INTERN void* _hak_kept_take(uint8_t sub, size_t need);
+HAK_INTERN void* _hak_kept_take(uint8_t sub, size_t need, size_t* size);
 HAK_INTERN bool _hak_kept_flush(void);
 static inline hak_block_t* hak_secure_pop_next(const hak_page_t* page, hak_block_t* b) {
   hak_block_t* next = hak_link_get(page, b);

@@ -92,20 +92,24 @@ bool _hak_kept_flush(void) {
   return any;
 }
 
-// Fresh zeroed memory of `need` bytes at a 4 MiB boundary from a range kept
-// for subsystem sub; NULL when none fits (or the OS refuses).
-void* _hak_kept_take(uint8_t sub, size_t need) {
+// Fresh zeroed memory of at least `need` bytes at a 4 MiB boundary from a
+// range kept for subsystem sub, its size in *size: need rounded up to the
+// next 4 MiB boundary or the range's end, so that the rest stays a kept
+// range of whole 4 MiB chunks and no byte of the range is lost between them.
+// NULL when none fits (or the OS refuses).
+void* _hak_kept_take(uint8_t sub, size_t need, size_t* size) {
   if (!HAK_SECURE) return NULL;
   void* got = NULL;
   pthread_mutex_lock(&kept_lock);
   for (size_t i = 0; i < kept_count; i++) {
     hak_kept_t* k = &kept[i];
-    if (k->sub != sub || k->size < need || _hak_prim_commit((void*)k->addr, need) != 0) continue;
-    got = (void*)k->addr;
-    // The rest from the next 4 MiB boundary stays kept; the bytes between
-    // stay reserved, inaccessible, and out of every list.
+    if (k->sub != sub || k->size < need) continue;
     uintptr_t end = k->addr + k->size, rest = (k->addr + need + HAK_SEGMENT_MASK) & ~(uintptr_t)HAK_SEGMENT_MASK;
-    kept_bytes -= (rest < end ? rest : end) - k->addr;
+    if (rest > end) rest = end;
+    if (_hak_prim_commit((void*)k->addr, rest - k->addr) != 0) continue;
+    got = (void*)k->addr;
+    *size = rest - k->addr;
+    kept_bytes -= rest - k->addr;
     if (rest < end) {
       k->addr = rest;
       k->size = end - rest;
@@ -219,7 +223,8 @@ bool _hak_segment_guard_at(uintptr_t addr) {
 }
 
 static hak_segment_t* hak_segment_map_new(uint8_t sub, void* hint) {
-  void* mem = _hak_kept_take(sub, HAK_SEGMENT_SIZE);
+  size_t size;  // a kept range gives exactly HAK_SEGMENT_SIZE: it is cut at 4 MiB boundaries
+  void* mem = _hak_kept_take(sub, HAK_SEGMENT_SIZE, &size);
   if (mem == NULL && _hak_prim_map(HAK_SEGMENT_SIZE, HAK_SEGMENT_SIZE, hint, &mem) != 0 &&
       (!_hak_kept_flush() || _hak_prim_map(HAK_SEGMENT_SIZE, HAK_SEGMENT_SIZE, hint, &mem) != 0)) {
     return NULL;

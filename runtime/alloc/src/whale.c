@@ -155,7 +155,7 @@ static hak_whale_t* hak_whale_reuse(hak_whale_t* w, size_t user_offset) {
 // OS refuses.
 static hak_whale_t* hak_whale_map_new(uint8_t sub, size_t need, size_t align, size_t user_offset) {
   bool huge_align = align >= HAK_SEGMENT_SIZE;
-  void* base = huge_align ? NULL : _hak_kept_take(sub, need);
+  void* base = huge_align ? NULL : _hak_kept_take(sub, need, &need);  // the whole kept chunk
   size_t map_align = huge_align ? align : HAK_SEGMENT_SIZE;
   if (base == NULL && _hak_prim_map(need, map_align, NULL, &base) != 0 &&
       (!_hak_kept_flush() || _hak_prim_map(need, map_align, NULL, &base) != 0)) {
