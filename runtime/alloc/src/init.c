@@ -7,9 +7,9 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
-#include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "hak_internal.h"
 
@@ -80,9 +80,9 @@ static void hak_secret_init(void) {
 // ----- Hardened builds: a fault in a guard page says what it is -----
 // An access to a guard page (segment.c, whale.c) is an overflow or underflow
 // of a heap block: the handler says so on stderr, puts the previous action
-// back (the default: the process stops with SIGSEGV; or the program's or the
-// profiler's handler) and returns, so the retried access faults into it.
-// Installed only where the program has no SIGSEGV handler of its own.
+// back (the default: the process stops with SIGSEGV; or a handler the
+// program or the profiler installed before) and returns, so the retried
+// access faults into it. A handler installed later replaces this one.
 #if HAK_SECURE
 static struct sigaction hak_segv_prev;
 
@@ -102,10 +102,7 @@ static void hak_on_segv(int sig, siginfo_t* info, void* ctx) {
 
 static void hak_guard_handler_install(void) {
   struct sigaction sa;
-  if (sigaction(SIGSEGV, NULL, &hak_segv_prev) != 0 || hak_segv_prev.sa_handler != SIG_DFL ||
-      (hak_segv_prev.sa_flags & SA_SIGINFO)) {
-    return;  // the program's own handler
-  }
+  if (sigaction(SIGSEGV, NULL, &hak_segv_prev) != 0) return;
   memset(&sa, 0, sizeof(sa));
   sa.sa_sigaction = hak_on_segv;
   sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
