@@ -280,6 +280,13 @@ static inline bool hak_page_contains(const hak_page_t* page, const void* p) {
   return (const uint8_t*)p >= page->start && (const uint8_t*)p < page->start + hak_page_bytes(page);
 }
 
+// Is p the start of a block of the page? (Checked and hardened slow paths,
+// owner or not: a division.)
+static inline bool hak_page_is_block(const hak_page_t* page, const void* p) {
+  const uint8_t* b = (const uint8_t*)p;
+  return b >= page->start && b < page->start + hak_page_bytes(page) && (size_t)(b - page->start) % page->block_size == 0;
+}
+
 // ----- Free-list links -----
 // A free block's first word links it to the next free block of its page's
 // list (or of its heap's notice list). A link is stored encoded with its
@@ -335,9 +342,6 @@ static inline uint64_t hak_secure_random(hak_tld_t* tld) {
 }
 
 // ----- The hardened build's checks (HAK_SECURE) -----
-// A block popped in a hardened build: its link must stay in its segment (a
-// write into the freed block changed it otherwise); then the word is
-// cleared, so that a live block never looks free to the test below.
 // A corrupted free list or an invalid free found by the hardened build's
 // checks (or by a checked page's list checks): always fatal.
 #define hak_secure_fail(what, p) _hak_fatal("%s: %p; aborting", (what), (const void*)(p))
@@ -348,6 +352,9 @@ HAK_INTERN bool _hak_whale_guard_at(uintptr_t addr);
 HAK_INTERN bool _hak_kept_put(uint8_t sub, void* addr, size_t size);
 HAK_INTERN void* _hak_kept_take(uint8_t sub, size_t need, size_t* size);
 HAK_INTERN bool _hak_kept_flush(void);
+// A block popped in a hardened build: its link must stay in its segment (a
+// write into the freed block changed it otherwise); then the word is
+// cleared, so that a live block never looks free to the test below.
 static inline hak_block_t* hak_secure_pop_next(const hak_page_t* page, hak_block_t* b) {
   hak_block_t* next = hak_link_get(page, b);
   if hak_unlikely(next != NULL && !hak_link_near(b, next)) hak_secure_fail("free list corrupted (a freed block was written to)", b);
@@ -371,12 +378,8 @@ static inline bool hak_secure_suspect(const hak_page_t* page, const uint64_t key
 // NULL or to a block of its page); returns when the program's data only
 // looked like a link.
 static HAK_COLD void hak_secure_free_exact(const hak_page_t* page, const void* p, const hak_block_t* next) {
-  size_t off = (size_t)((const uint8_t*)p - page->start), bytes = hak_page_bytes(page);
-  if (off >= bytes || off % page->block_size != 0) {
-    hak_secure_fail("invalid free: not the start of a block (an interior or stray pointer)", p);
-  }
-  size_t noff = (size_t)((const uint8_t*)next - page->start);
-  if (next == NULL || (noff < bytes && noff % page->block_size == 0)) hak_secure_fail("double free (the block is free already)", p);
+  if (!hak_page_is_block(page, p)) hak_secure_fail("invalid free: not the start of a block (an interior or stray pointer)", p);
+  if (next == NULL || hak_page_is_block(page, next)) hak_secure_fail("double free (the block is free already)", p);
 }
 static inline void hak_secure_free_check(const hak_page_t* page, const uint64_t keys[2], void* p) {
   if hak_unlikely(hak_secure_suspect(page, keys, p)) hak_secure_free_exact(page, p, hak_link_decode(keys, ((hak_block_t*)p)->next));
@@ -408,11 +411,6 @@ static inline uint64_t hak_check_canary(const void* block) {
 }
 static inline hak_check_pad_t* hak_check_pad(const hak_page_t* page, const uint8_t* block) {
   return (hak_check_pad_t*)(block + page->block_size - HAK_CHECK_PAD);
-}
-// Is p the start of a carved block of the page? (checked mode, owner or not)
-static inline bool hak_page_is_block(const hak_page_t* page, const void* p) {
-  const uint8_t* b = (const uint8_t*)p;
-  return b >= page->start && b < page->start + hak_page_bytes(page) && (size_t)(b - page->start) % page->block_size == 0;
 }
 
 // ----- Valgrind (HAK_VALGRIND=1): memcheck sees every block, helgrind the lock-free hand-offs -----

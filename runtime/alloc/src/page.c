@@ -133,10 +133,6 @@ static void hak_page_init(hak_tld_t* tld, hak_page_t* page, size_t cls, bool che
   hak_track_noaccess(page->start, (size_t)(end - page->start));
 }
 
-// Carves blocks from the page's untouched tail onto its (empty) free list:
-// HAK_EXTEND_BYTES at first, then as much as is carved already, up to four
-// times that (so a page that is used a lot comes to the slow path a quarter
-// as often, and one that is not touches no more memory than before).
 // A checked page's fresh blocks, carved in order with plain links: encoded.
 static HAK_NOINLINE void hak_page_encode_fresh(const hak_page_t* page, uint8_t* first, size_t n) {
   for (size_t i = 0; i < n; i++) {
@@ -150,7 +146,7 @@ static HAK_NOINLINE void hak_page_encode_fresh(const hak_page_t* page, uint8_t* 
 // Hardened builds: the n fresh blocks from `first` go on the free list from
 // a random one of them on, in address order, wrapping around to the first:
 // which block of a fresh page an allocation gets cannot be predicted.
-static void hak_page_extend_shuffled(hak_tld_t* tld, hak_page_t* page, uint8_t* first, size_t n) {
+static void hak_page_extend_rotated(hak_tld_t* tld, hak_page_t* page, uint8_t* first, size_t n) {
   size_t bsize = page->block_size, start = (size_t)(hak_secure_random(tld) % n);
   hak_block_t* prev = NULL;
   for (size_t k = n; k-- > 0;) {  // from the last block of the order to the first
@@ -164,6 +160,10 @@ static void hak_page_extend_shuffled(hak_tld_t* tld, hak_page_t* page, uint8_t* 
   page->free = prev;
 }
 
+// Carves blocks from the page's untouched tail onto its (empty) free list:
+// HAK_EXTEND_BYTES at first, then as much as is carved already, up to four
+// times that (so a page that is used a lot comes to the slow path a quarter
+// as often, and one that is not touches no more memory than before).
 static void hak_page_extend(hak_tld_t* tld, hak_page_t* page) {
   size_t bsize = page->block_size;
   size_t n = page->reserved - page->capacity;
@@ -174,7 +174,7 @@ static void hak_page_extend(hak_tld_t* tld, hak_page_t* page) {
   if (n > max) n = max;
   uint8_t* first = page->start + (size_t)page->capacity * bsize;
   if (HAK_SECURE && n >= 16) {  // fewer: carved in order
-    hak_page_extend_shuffled(tld, page, first, n);
+    hak_page_extend_rotated(tld, page, first, n);
   } else {
     for (size_t i = 0; i < n; i++) {
       hak_block_t* b = (hak_block_t*)(first + i * bsize);
@@ -402,8 +402,7 @@ void _hak_check_free(hak_page_t* page, uint8_t* block, const void* p, hak_site_t
   pad->canary = canary ^ HAK_CHECK_FREED;
 }
 
-// ----- Misuse reports (checked mode's findings, invalid pointers) -----
-
+// ----- Misuse reports (checked mode's findings) -----
 void _hak_check_fail(const char* what, const void* p, int size_class, hak_site_t site) {
   if (size_class >= 0) {
     _hak_fatal("checked mode: %s: %p (size class %d, %u bytes, site %s); aborting", what, p, size_class,
