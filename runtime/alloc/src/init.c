@@ -98,6 +98,9 @@ static void hak_on_segv(int sig, siginfo_t* info, void* ctx) {
     _hak_prim_write_err(msg, n + sizeof tail - 1);
   }
   sigaction(sig, &hak_segv_prev, NULL);
+  // A fault happens again when the access is retried; a signal sent (kill,
+  // raise) does not: it is sent again, and arrives once this handler returns.
+  if (info->si_code <= 0) raise(sig);
 }
 
 static void hak_guard_handler_install(void) {
