@@ -135,6 +135,13 @@ static int attack_whale(int after) {
   return 0;
 }
 
+// Not an attack: a SIGSEGV the program sends itself must still end it (the
+// guard handler hands it over to the default action and sends it again).
+static int raise_segv(void) {
+  raise(SIGSEGV);
+  return 0;
+}
+
 static int run_attack(const char* name) {
   if (strcmp(name, "link") == 0) return attack_link(48);
   if (strcmp(name, "link_mid") == 0) return attack_link(5000);
@@ -150,6 +157,7 @@ static int run_attack(const char* name) {
   if (strcmp(name, "underflow_segment") == 0) return attack_overflow_segment(-4096);
   if (strcmp(name, "whale_overflow") == 0) return attack_whale(1);
   if (strcmp(name, "whale_underflow") == 0) return attack_whale(0);
+  if (strcmp(name, "raise_segv") == 0) return raise_segv();
   fprintf(stderr, "unknown attack %s\n", name);
   return 2;
 }
@@ -180,6 +188,7 @@ static const attack_t attacks[] = {
     {"underflow_segment", STOPPED_SEGV, "hit a guard page", ANY},
     {"whale_overflow", STOPPED_SEGV, "hit a guard page", ANY},
     {"whale_underflow", STOPPED_SEGV, "hit a guard page", ANY},
+    {"raise_segv", STOPPED_SEGV, "", STOPPED_SEGV},
 };
 
 static const char* outcome_name(outcome_t o) {
